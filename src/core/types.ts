@@ -1,0 +1,121 @@
+import type { Duplex } from 'node:stream';
+import type { Logger } from './logger.js';
+import type { Metadata } from './metadata.js';
+
+/**
+ * A byte connection: a TCP or TLS socket, a WebSocket byte stream, an smux stream. Like Go's
+ * net.Conn in GOST, every layer speaks this one shape, so handlers and connectors never know what
+ * carries them. Whoever holds a Conn owns it: it must end or destroy it, and attach an 'error' listener.
+ */
+export type Conn = Duplex & {
+  /** Best-effort peer address text for logs, `host:port`. */
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+};
+
+export interface AbortOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** Username/password pair as GOST's `auth:` or `user:pass@`. */
+export interface AuthInfo {
+  username: string;
+  password: string;
+}
+
+/** Checks credentials for handlers (HTTP Basic, SOCKS5 user/pass, SOCKS4 user id). */
+export interface Authenticator {
+  authenticate(username: string, password: string): boolean;
+}
+
+/** Server-side TLS material and policy, resolved from `tls:` / certFile / keyFile / caFile. */
+export interface ServerTlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** When set, client certificates are required and verified against it. */
+  ca?: string | Buffer | undefined;
+}
+
+/** Client-side TLS policy (`secure`, `serverName`, `caFile`, client certificate). */
+export interface ClientTlsOptions {
+  /** Verify the server certificate and host name (GOST: off by default). */
+  secure: boolean;
+  serverName?: string | undefined;
+  ca?: string | Buffer | undefined;
+  cert?: string | Buffer | undefined;
+  key?: string | Buffer | undefined;
+}
+
+/** What a route tells a dialer: how to reach the node's address, and the context of the dial. */
+export interface DialContext extends AbortOptions {
+  log: Logger;
+  /**
+   * Opens a plain byte connection to `addr`: a TCP connect for the first hop, or a tunnel through the
+   * earlier hops of the chain for later ones. A dialer builds its transport on top of it.
+   */
+  connect(addr: string, opts: AbortOptions): Promise<Conn>;
+}
+
+/**
+ * A dialer (`tcp`, `tls`, `ws`, `mws`, ...) turns a node address into a Conn to that node. A
+ * multiplexing dialer (mws) keeps one session per address and returns a new stream for each call.
+ * The returned Conn is owned by the caller.
+ */
+export interface Dialer {
+  dial(addr: string, ctx: DialContext): Promise<Conn>;
+  /** Closes pooled sessions. */
+  close(): Promise<void>;
+}
+
+export interface ConnectContext extends AbortOptions {
+  log: Logger;
+}
+
+/**
+ * A connector (`http`, `socks5`, ...) asks the node at the other end of `conn` to connect onwards to
+ * `target` (`host:port`). It resolves with the Conn to use from then on (usually `conn` itself). On
+ * failure it destroys `conn` and rejects.
+ */
+export interface Connector {
+  connect(conn: Conn, network: 'tcp' | 'udp', target: string, ctx: ConnectContext): Promise<Conn>;
+}
+
+/** Opens connections to targets: through a chain, or directly when there is none. */
+export interface Router {
+  dial(network: 'tcp' | 'udp', target: string, opts: AbortOptions & { log?: Logger }): Promise<Conn>;
+  close(): Promise<void>;
+}
+
+export interface HandlerContext {
+  router: Router;
+  log: Logger;
+  signal: AbortSignal;
+  /** `host:port` of the client, for logs and auth decisions. */
+  clientAddr: string;
+}
+
+/**
+ * A handler (`http`, `socks5`, `auto`, `tcp` forward, ...) serves one accepted connection. It owns
+ * `conn`: when the returned promise settles the connection is finished (ended or destroyed).
+ * It must never reject for a client's bad input; errors are answered on the wire and logged.
+ */
+export interface Handler {
+  handle(conn: Conn, ctx: HandlerContext): Promise<void>;
+}
+
+/** A listener (`tcp`, `tls`, `ws`, `mws`, ...) accepts Conns and hands each to `onConn`. */
+export interface Listener {
+  /** Starts accepting. Resolves when bound; rejects when the address cannot be used. */
+  listen(onConn: (conn: Conn) => void): Promise<void>;
+  /** The bound address, `host:port` (resolves port 0). */
+  address(): string;
+  /** Stops accepting and closes every session it owns. */
+  close(): Promise<void>;
+}
+
+export interface PluginContext {
+  metadata: Metadata;
+  log: Logger;
+}

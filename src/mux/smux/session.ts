@@ -1,0 +1,495 @@
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { TunnelError, toError } from '../../core/errors.js';
+import { resolveSmuxConfig, type SmuxConfig } from './config.js';
+import { FrameDecoder } from './decoder.js';
+import { CMD_FIN, CMD_NOP, CMD_PSH, CMD_SYN, CMD_UPD, encodeControl, encodePsh, encodeUpd, type Frame } from './frame.js';
+import { SmuxStream, type StreamEngine } from './stream.js';
+
+export interface SmuxSessionOptions extends Partial<SmuxConfig> {
+  /** Client sessions open odd stream ids from 3, servers even ids from 2 (xtaci). */
+  client: boolean;
+  /**
+   * Whether peer-opened streams are accepted (emitted as 'stream'). When false a SYN is answered with
+   * FIN at once: a GOST client never accepts streams, and queuing them would only leak memory.
+   * Default: true for servers, false for clients.
+   */
+  acceptStreams?: boolean;
+  /** High-water mark of each stream's readable and writable side (bytes). Default 64 KiB. */
+  streamHighWaterMark?: number;
+  /** Addresses reported by every stream (the carrier's). */
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+}
+
+export interface SmuxSessionEvents {
+  stream: [stream: SmuxStream];
+  /** Emitted once; `err` says why unless closed locally without one. */
+  close: [err: Error | undefined];
+}
+
+const MAX_STREAM_ID = 0xffffffff;
+
+/**
+ * An smux session over a byte carrier (a WebSocket byte stream, or any Duplex), wire-compatible with
+ * xtaci/smux v1 and v2 as GOST uses it.
+ *
+ * Sending: control frames (SYN, NOP, UPD, FIN) go before queued data; data streams take turns one
+ * frame at a time, so a bulk transfer cannot starve a small one. Nothing is handed to the carrier
+ * while its write() says it is full.
+ *
+ * Receiving: every PSH is charged to a session budget (`maxReceiveBuffer`) until its stream's reader
+ * takes it; at zero the carrier is paused (head-of-line blocking for all streams, exactly as xtaci's
+ * recvLoop; v2 windows keep one slow stream from getting there).
+ *
+ * The session never emits 'error': it closes, and 'close' carries the reason. Every open stream is
+ * then destroyed with that reason.
+ */
+export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements StreamEngine {
+  readonly config: Readonly<SmuxConfig>;
+  readonly isClient: boolean;
+  private readonly carrier: Duplex;
+  private readonly acceptStreams: boolean;
+  private readonly streamOpts: ConstructorParameters<typeof SmuxStream>[2];
+  private readonly decoder: FrameDecoder;
+  private readonly streams = new Map<number, SmuxStream>();
+  private nextId: number;
+
+  private readonly ctrlQueue: Buffer[] = [];
+  private sendRing: SmuxStream[] = [];
+  private sendHead = 0;
+  private carrierFull = false;
+  private flushing = false;
+
+  private bucket: number;
+  private carrierPaused = false;
+  private resumeScheduled = false;
+  private frameSeen = false;
+
+  private pingTimer: NodeJS.Timeout | undefined;
+  private checkTimer: NodeJS.Timeout | undefined;
+  private closedWith: Error | undefined;
+  private closed = false;
+
+  constructor(carrier: Duplex, opts: SmuxSessionOptions) {
+    super();
+    this.config = Object.freeze(resolveSmuxConfig(opts));
+    this.isClient = opts.client;
+    this.carrier = carrier;
+    this.acceptStreams = opts.acceptStreams ?? !opts.client;
+    this.streamOpts = {
+      highWaterMark: opts.streamHighWaterMark ?? 65_536,
+      remoteAddress: opts.remoteAddress,
+      remotePort: opts.remotePort,
+      localAddress: opts.localAddress,
+      localPort: opts.localPort,
+    };
+    this.decoder = new FrameDecoder(this.config.version);
+    this.nextId = opts.client ? 1 : 0;
+    this.bucket = this.config.maxReceiveBuffer;
+
+    carrier.on('data', this.carrierOnData);
+    carrier.on('drain', this.carrierOnDrain);
+    carrier.on('end', this.carrierOnEnd);
+    carrier.on('close', this.carrierOnClose);
+    carrier.on('error', this.carrierOnError);
+
+    if (!this.config.keepAliveDisabled) {
+      this.pingTimer = setInterval(this.sendNop, this.config.keepAliveInterval);
+      this.checkTimer = setInterval(this.checkAlive, this.config.keepAliveTimeout);
+      this.pingTimer.unref();
+      this.checkTimer.unref();
+    }
+  }
+
+  /** True once the session has closed; no stream can be opened. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Why the session closed, if it did for a reason. */
+  get closeReason(): Error | undefined {
+    return this.closedWith;
+  }
+
+  /** Streams currently registered (open in at least one direction). */
+  get numStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Received bytes not yet taken by readers (the spent part of `maxReceiveBuffer`). */
+  get receiveBuffered(): number {
+    return this.config.maxReceiveBuffer - this.bucket;
+  }
+
+  /** Bytes received from the carrier but not yet decoded (held while the budget is spent). */
+  get undecodedBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
+  /**
+   * Opens a stream: its SYN is queued ahead of any data, and the stream is usable at once (smux has
+   * no open acknowledgement; a refusal arrives as FIN).
+   * @throws TunnelError ERR_SMUX_SESSION_CLOSED, or ERR_SMUX_GO_AWAY when stream ids are exhausted.
+   */
+  openStream(): SmuxStream {
+    if (this.closed) {
+      throw new TunnelError('ERR_SMUX_SESSION_CLOSED', 'smux: session is closed', { cause: this.closedWith });
+    }
+    const id = this.nextId + 2;
+    if (id > MAX_STREAM_ID) {
+      throw new TunnelError('ERR_SMUX_GO_AWAY', 'smux: stream ids exhausted (go away)');
+    }
+    this.nextId = id;
+    const stream = new SmuxStream(this, id, this.streamOpts);
+    this.streams.set(id, stream);
+    this.ctrlQueue.push(encodeControl(this.config.version, CMD_SYN, id));
+    this.flush();
+    return stream;
+  }
+
+  /** Closes the session and its carrier; open streams are destroyed with `err` (or a plain close error). */
+  close(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closedWith = err;
+    clearInterval(this.pingTimer);
+    clearInterval(this.checkTimer);
+    const streamErr =
+      err instanceof TunnelError && err.code === 'ERR_SMUX_SESSION_CLOSED'
+        ? err
+        : new TunnelError('ERR_SMUX_SESSION_CLOSED', `smux: session closed${err ? `: ${err.message}` : ''}`, {
+            cause: err,
+          });
+    for (const stream of [...this.streams.values()]) stream.destroy(streamErr);
+    this.streams.clear();
+    this.ctrlQueue.length = 0;
+    this.sendRing = [];
+    this.sendHead = 0;
+    this.carrier.off('data', this.carrierOnData);
+    this.carrier.off('drain', this.carrierOnDrain);
+    this.carrier.destroy();
+    this.emit('close', err);
+  }
+
+  // ---- carrier events -------------------------------------------------------------------------
+
+  private readonly carrierOnData = (chunk: Buffer): void => {
+    this.decoder.push(chunk);
+    this.decodeFrames();
+  };
+
+  private readonly carrierOnDrain = (): void => {
+    this.carrierFull = false;
+    this.flush();
+  };
+
+  private readonly carrierOnEnd = (): void => {
+    this.close(new TunnelError('ERR_SMUX_SESSION_CLOSED', 'smux: connection closed by peer'));
+  };
+
+  private readonly carrierOnClose = (): void => {
+    this.close(new TunnelError('ERR_SMUX_SESSION_CLOSED', 'smux: connection closed'));
+  };
+
+  private readonly carrierOnError = (err: Error): void => {
+    this.close(err);
+  };
+
+  // ---- keepalive ------------------------------------------------------------------------------
+
+  private readonly sendNop = (): void => {
+    this.ctrlQueue.push(encodeControl(this.config.version, CMD_NOP, 0));
+    this.flush();
+  };
+
+  /** xtaci `keepalive`: close when no frame arrived for a whole period, unless our own budget is why. */
+  private readonly checkAlive = (): void => {
+    if (!this.frameSeen && this.bucket > 0) {
+      this.close(
+        new TunnelError('ERR_SMUX_KEEPALIVE_TIMEOUT', `smux: no frame from peer within ${this.config.keepAliveTimeout} ms`),
+      );
+      return;
+    }
+    this.frameSeen = false;
+  };
+
+  // ---- receiving ------------------------------------------------------------------------------
+
+  private decodeFrames(): void {
+    while (!this.closed && this.bucket > 0) {
+      let frame: Frame | undefined;
+      try {
+        frame = this.decoder.next();
+      } catch (err) {
+        this.close(toError(err));
+        return;
+      }
+      if (frame === undefined) break;
+      this.frameSeen = true;
+      this.handleFrame(frame);
+    }
+    if (!this.closed && this.bucket <= 0 && !this.carrierPaused) {
+      this.carrierPaused = true;
+      this.carrier.pause();
+    }
+  }
+
+  private handleFrame(frame: Frame): void {
+    switch (frame.cmd) {
+      case CMD_NOP:
+        return;
+      case CMD_SYN:
+        this.onSyn(frame.sid);
+        return;
+      case CMD_FIN: {
+        const stream = this.streams.get(frame.sid);
+        if (stream !== undefined && !stream.peerFin) this.onPeerFin(stream);
+        return;
+      }
+      case CMD_PSH: {
+        const stream = this.streams.get(frame.sid);
+        // xtaci drops data for unknown or closed streams without charging the budget.
+        if (stream === undefined || stream.peerFin || frame.data.length === 0) return;
+        this.bucket -= frame.data.length;
+        this.deliver(stream, frame.data);
+        return;
+      }
+      case CMD_UPD: {
+        const stream = this.streams.get(frame.sid);
+        if (stream === undefined) return;
+        stream.peerConsumed = frame.consumed;
+        stream.peerWindow = frame.window;
+        if (stream.pendingChunk !== null) this.enqueueSend(stream);
+        this.flush();
+        return;
+      }
+    }
+  }
+
+  private onSyn(sid: number): void {
+    if (this.streams.has(sid)) return; // a duplicate SYN is ignored
+    if (!this.acceptStreams) {
+      this.ctrlQueue.push(encodeControl(this.config.version, CMD_FIN, sid));
+      this.flush();
+      return;
+    }
+    const stream = new SmuxStream(this, sid, this.streamOpts);
+    this.streams.set(sid, stream);
+    this.emit('stream', stream);
+  }
+
+  private onPeerFin(stream: SmuxStream): void {
+    stream.peerFin = true;
+    if (stream.pendingCb !== null && this.windowLeft(stream) <= 0) this.failWindowWait(stream);
+    if (stream.recvQueue.length === 0) this.pushEof(stream);
+    if (stream.finSent) this.detach(stream);
+  }
+
+  private pushEof(stream: SmuxStream): void {
+    if (stream.eofPushed) return;
+    stream.eofPushed = true;
+    stream.push(null);
+  }
+
+  private deliver(stream: SmuxStream, data: Buffer): void {
+    if (stream.wantsData && stream.recvQueue.length === 0) {
+      stream.wantsData = stream.push(data);
+      this.consumed(stream, data.length);
+    } else {
+      stream.recvQueue.push(data);
+      stream.recvBytes += data.length;
+    }
+  }
+
+  streamRead(stream: SmuxStream): void {
+    stream.wantsData = true;
+    while (stream.wantsData && stream.recvQueue.length > 0) {
+      const data = stream.recvQueue.shift() as Buffer;
+      stream.recvBytes -= data.length;
+      stream.wantsData = stream.push(data);
+      this.consumed(stream, data.length);
+    }
+    if (stream.recvQueue.length === 0 && stream.peerFin) this.pushEof(stream);
+  }
+
+  /** Bytes moved into a reader's buffer: back to the budget, and (v2) acknowledged to the peer. */
+  private consumed(stream: SmuxStream, n: number): void {
+    this.returnTokens(n);
+    if (this.config.version !== 2 || this.closed) return;
+    stream.numRead = (stream.numRead + n) >>> 0;
+    stream.readSinceUpd += n;
+    // xtaci tryReadv2: acknowledge the first read, then every half window.
+    if (stream.readSinceUpd >= this.config.maxStreamBuffer / 2 || stream.numRead === n) {
+      stream.readSinceUpd = 0;
+      this.ctrlQueue.push(encodeUpd(this.config.version, stream.id, stream.numRead, this.config.maxStreamBuffer));
+      this.flush();
+    }
+  }
+
+  private returnTokens(n: number): void {
+    this.bucket += n;
+    if (this.carrierPaused && this.bucket > 0 && !this.resumeScheduled) {
+      this.resumeScheduled = true;
+      // Deferred: we are inside a reader's _read(); decoding now would re-enter its push().
+      process.nextTick(this.resumeCarrier);
+    }
+  }
+
+  private readonly resumeCarrier = (): void => {
+    this.resumeScheduled = false;
+    if (this.closed || !this.carrierPaused || this.bucket <= 0) return;
+    this.carrierPaused = false;
+    this.decodeFrames();
+    if (!this.carrierPaused && !this.closed) this.carrier.resume();
+  };
+
+  // ---- sending --------------------------------------------------------------------------------
+
+  streamWrite(stream: SmuxStream, chunk: Buffer, cb: (err?: Error | null) => void): void {
+    if (this.closed || stream.detached) {
+      cb(new TunnelError('ERR_SMUX_SESSION_CLOSED', 'smux: session is closed', { cause: this.closedWith }));
+      return;
+    }
+    if (chunk.length === 0) {
+      cb();
+      return;
+    }
+    stream.pendingChunk = chunk;
+    stream.pendingOffset = 0;
+    stream.pendingCb = cb;
+    this.enqueueSend(stream);
+    this.flush();
+  }
+
+  streamFinal(stream: SmuxStream): void {
+    this.sendFin(stream);
+    if (stream.peerFin) this.detach(stream);
+  }
+
+  streamDestroyed(stream: SmuxStream): void {
+    if (stream.pendingCb !== null) {
+      const cb = stream.pendingCb;
+      this.clearPending(stream);
+      cb(new TunnelError('ERR_SMUX_STREAM_CLOSED', `smux: stream ${stream.id} destroyed`));
+    }
+    if (!this.closed) this.sendFin(stream);
+    this.detach(stream);
+    if (stream.recvBytes > 0) {
+      const n = stream.recvBytes;
+      stream.recvQueue = [];
+      stream.recvBytes = 0;
+      if (!this.closed) this.returnTokens(n);
+    }
+  }
+
+  private sendFin(stream: SmuxStream): void {
+    if (stream.finSent || this.closed) return;
+    stream.finSent = true;
+    this.ctrlQueue.push(encodeControl(this.config.version, CMD_FIN, stream.id));
+    this.flush();
+  }
+
+  private detach(stream: SmuxStream): void {
+    if (stream.detached) return;
+    stream.detached = true;
+    this.streams.delete(stream.id);
+  }
+
+  private clearPending(stream: SmuxStream): void {
+    stream.pendingChunk = null;
+    stream.pendingCb = null;
+    stream.pendingOffset = 0;
+  }
+
+  /**
+   * xtaci writeV2: a write waiting for window after the peer's FIN can never proceed. Returns the
+   * failing callback when `deferred` (inside flush), else calls it.
+   */
+  private failWindowWait(stream: SmuxStream, deferred: true): (err?: Error | null) => void;
+  private failWindowWait(stream: SmuxStream): void;
+  private failWindowWait(stream: SmuxStream, deferred = false): ((err?: Error | null) => void) | void {
+    const cb = stream.pendingCb as (err?: Error | null) => void;
+    this.clearPending(stream);
+    const err = new TunnelError('ERR_SMUX_STREAM_CLOSED', `smux: stream ${stream.id} closed by peer`);
+    const fail = (): void => cb(err);
+    if (deferred) return fail;
+    fail();
+  }
+
+  private enqueueSend(stream: SmuxStream): void {
+    if (stream.queuedForSend) return;
+    stream.queuedForSend = true;
+    this.sendRing.push(stream);
+  }
+
+  private nextSender(): SmuxStream | undefined {
+    if (this.sendHead >= this.sendRing.length) {
+      if (this.sendRing.length > 0) {
+        this.sendRing = [];
+        this.sendHead = 0;
+      }
+      return undefined;
+    }
+    const stream = this.sendRing[this.sendHead] as SmuxStream;
+    this.sendHead += 1;
+    if (this.sendHead > 1024 && this.sendHead * 2 > this.sendRing.length) {
+      this.sendRing = this.sendRing.slice(this.sendHead);
+      this.sendHead = 0;
+    }
+    stream.queuedForSend = false;
+    return stream;
+  }
+
+  /** v2: how many bytes the peer's window still admits (xtaci writeV2, signed 32-bit arithmetic). */
+  private windowLeft(stream: SmuxStream): number {
+    if (this.config.version !== 2) return Infinity;
+    const inflight = (stream.numWritten - stream.peerConsumed) | 0;
+    return (stream.peerWindow | 0) - inflight;
+  }
+
+  private writeCarrier(buf: Buffer): void {
+    if (!this.carrier.write(buf)) this.carrierFull = true;
+  }
+
+  private flush(): void {
+    if (this.flushing || this.closed) return;
+    this.flushing = true;
+    let done: ((err?: Error | null) => void)[] | undefined;
+    try {
+      while (!this.carrierFull && !this.closed) {
+        const ctrl = this.ctrlQueue.shift();
+        if (ctrl !== undefined) {
+          this.writeCarrier(ctrl);
+          continue;
+        }
+        const stream = this.nextSender();
+        if (stream === undefined) break;
+        const chunk = stream.pendingChunk;
+        if (chunk === null || stream.detached) continue;
+        const room = this.windowLeft(stream);
+        if (room <= 0) {
+          if (stream.peerFin) (done ??= []).push(this.failWindowWait(stream, true));
+          continue; // otherwise resumed by the next UPD
+        }
+        const n = Math.min(this.config.maxFrameSize, chunk.length - stream.pendingOffset, room);
+        const start = stream.pendingOffset;
+        this.writeCarrier(encodePsh(this.config.version, stream.id, chunk.subarray(start, start + n)));
+        stream.numWritten = (stream.numWritten + n) >>> 0;
+        stream.pendingOffset += n;
+        if (stream.pendingOffset >= chunk.length) {
+          (done ??= []).push(stream.pendingCb as (err?: Error | null) => void);
+          this.clearPending(stream);
+        } else {
+          this.enqueueSend(stream);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+    if (done !== undefined) for (const cb of done) cb();
+  }
+}
+

@@ -1,0 +1,224 @@
+import { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import type WebSocket from 'ws';
+import { ProtocolError, TunnelError } from '../../core/errors.js';
+
+export interface WebSocketDuplexOptions {
+  /** The TCP/TLS socket under `ws`, watched for 'drain' (ws has no drain event of its own). */
+  socket: Socket;
+  /** Bytes read ahead before the socket is paused. Default 64 KiB. */
+  readBufferSize?: number | undefined;
+  /** Bytes queued in the socket and ws sender before writes wait. Default 256 KiB. */
+  writeHighWaterMark?: number | undefined;
+  /**
+   * When set, messages longer than this go out as continuation fragments of at most this many
+   * bytes: the wire shape of gorilla's client buffer (GOST's `writeBufferSize`, 4096 by default there).
+   * Unset: one frame per message, which is faster.
+   */
+  fragmentSize?: number | undefined;
+  /**
+   * Join small writes that queue up while the socket is busy into one message (smux reads the
+   * WebSocket as a byte stream, so GOST accepts this). Default true.
+   */
+  coalesce?: boolean | undefined;
+  /** Send a ping this often (ms) and fail when no pong arrives within twice that. 0 = off. */
+  pingInterval?: number | undefined;
+}
+
+/** Largest message built by coalescing small frames. */
+const COALESCE_LIMIT = 64 * 1024;
+
+/**
+ * A WebSocket as a byte Duplex, the way GOST's `internal/util/ws` uses it: each write is one binary
+ * message; reads return message payloads back to back, so message boundaries carry no meaning.
+ *
+ * Text messages are rejected (close 1003): GOST never sends them and nothing in an smux carrier
+ * should arrive as text. Empty messages are skipped.
+ *
+ * Ending the writable side closes the connection the way GOST does (TCP close, no Close frame
+ * handshake to wait on); the readable side ends when the peer goes away.
+ */
+export class WebSocketDuplex extends Duplex {
+  readonly ws: WebSocket;
+  readonly socket: Socket;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+
+  private readonly writeLimit: number;
+  private readonly fragmentSize: number;
+  private readonly coalesce: boolean;
+  private waitingWrite: (() => void) | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pongDeadline: NodeJS.Timeout | undefined;
+
+  constructor(ws: WebSocket, opts: WebSocketDuplexOptions) {
+    super({
+      allowHalfOpen: false,
+      readableHighWaterMark: opts.readBufferSize ?? 65_536,
+      writableHighWaterMark: 65_536,
+    });
+    this.ws = ws;
+    this.socket = opts.socket;
+    this.remoteAddress = opts.socket.remoteAddress;
+    this.remotePort = opts.socket.remotePort;
+    this.localAddress = opts.socket.localAddress;
+    this.localPort = opts.socket.localPort;
+    this.writeLimit = opts.writeHighWaterMark ?? 256 * 1024;
+    this.fragmentSize = opts.fragmentSize ?? 0;
+    this.coalesce = opts.coalesce ?? true;
+
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', this.wsOnMessage);
+    ws.on('close', this.wsOnClose);
+    ws.on('error', this.wsOnError);
+    this.socket.on('drain', this.socketOnDrain);
+
+    const ping = opts.pingInterval ?? 0;
+    if (ping > 0) this.startPings(ping);
+  }
+
+  private readonly wsOnMessage = (data: Buffer, isBinary: boolean): void => {
+    if (!isBinary) {
+      this.fail(new ProtocolError('ERR_WS_TEXT_MESSAGE', 'websocket: text message on a binary tunnel'), 1003);
+      return;
+    }
+    if (data.length === 0) return;
+    if (!this.push(data)) this.ws.pause();
+  };
+
+  private readonly wsOnClose = (code: number): void => {
+    this.stopPings();
+    if (!this.readableEnded) this.push(null);
+    // The carrier is gone: nothing more can be written either.
+    if (this.destroyed) return;
+    if (code === 1000 || code === 1005 || code === 1006) this.destroy();
+    else this.destroy(new TunnelError('ERR_WS_CLOSED', `websocket: closed with code ${code}`));
+  };
+
+  private readonly wsOnError = (err: Error): void => {
+    this.destroy(err);
+  };
+
+  /**
+   * Called by ws once a message reached the socket. With compression the backlog sits in ws' sender
+   * rather than the socket, so socket 'drain' alone would not wake a waiting writer.
+   */
+  private readonly messageSent = (): void => {
+    this.wakeWriter();
+  };
+
+  private readonly socketOnDrain = (): void => {
+    this.wakeWriter();
+  };
+
+  private wakeWriter(): void {
+    if (this.waitingWrite !== undefined && this.ws.bufferedAmount < this.writeLimit) {
+      const cb = this.waitingWrite;
+      this.waitingWrite = undefined;
+      cb();
+    }
+  }
+
+  private fail(err: Error, code: number): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, err.message.slice(0, 120));
+    this.destroy(err);
+  }
+
+  override _read(): void {
+    if (this.ws.isPaused) this.ws.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.sendMessage(chunk, cb);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    if (!this.coalesce) {
+      for (let i = 0; i < chunks.length - 1; i++) this.sendRaw((chunks[i] as { chunk: Buffer }).chunk);
+      this.sendMessage((chunks[chunks.length - 1] as { chunk: Buffer }).chunk, cb);
+      return;
+    }
+    // Build messages of up to COALESCE_LIMIT from the queued writes; a large write stays alone.
+    let group: Buffer[] = [];
+    let groupBytes = 0;
+    const emit = (): void => {
+      if (group.length === 0) return;
+      this.sendRaw(group.length === 1 ? (group[0] as Buffer) : Buffer.concat(group, groupBytes));
+      group = [];
+      groupBytes = 0;
+    };
+    for (const { chunk } of chunks) {
+      if (groupBytes + chunk.length > COALESCE_LIMIT) emit();
+      group.push(chunk);
+      groupBytes += chunk.length;
+    }
+    const last = group.length === 1 ? (group[0] as Buffer) : Buffer.concat(group, groupBytes);
+    this.sendMessage(last, cb);
+  }
+
+  private sendRaw(data: Buffer): void {
+    if (this.fragmentSize > 0 && data.length > this.fragmentSize) {
+      for (let off = 0; off < data.length; off += this.fragmentSize) {
+        const end = Math.min(off + this.fragmentSize, data.length);
+        this.ws.send(data.subarray(off, end), { binary: true, fin: end === data.length }, this.messageSent);
+      }
+    } else {
+      this.ws.send(data, { binary: true }, this.messageSent);
+    }
+  }
+
+  private sendMessage(data: Buffer, cb: (err?: Error | null) => void): void {
+    if (this.ws.readyState !== this.ws.OPEN) {
+      cb(new TunnelError('ERR_WS_CLOSED', 'websocket: connection is not open'));
+      return;
+    }
+    this.sendRaw(data);
+    if (this.ws.bufferedAmount < this.writeLimit) {
+      cb();
+    } else {
+      this.waitingWrite = () => cb();
+    }
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.stopPings();
+    // GOST never sends a Close frame: ending the session just closes TCP once queued data is out.
+    this.socket.end();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.stopPings();
+    this.ws.off('message', this.wsOnMessage);
+    this.socket.off('drain', this.socketOnDrain);
+    const waiting = this.waitingWrite;
+    this.waitingWrite = undefined;
+    if (waiting !== undefined) waiting();
+    if (this.ws.readyState !== this.ws.CLOSED) this.ws.terminate();
+    cb(err);
+  }
+
+  /** GOST dialer keepalive: ping every `interval`; only a pong extends the 2 x interval deadline. */
+  private startPings(interval: number): void {
+    const armDeadline = (): void => {
+      clearTimeout(this.pongDeadline);
+      this.pongDeadline = setTimeout(() => {
+        this.fail(new TunnelError('ERR_WS_PING_TIMEOUT', `websocket: no pong within ${2 * interval} ms`), 1001);
+      }, 2 * interval);
+      this.pongDeadline.unref();
+    };
+    armDeadline();
+    this.ws.on('pong', armDeadline);
+    this.pingTimer = setInterval(() => {
+      if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+    }, interval);
+    this.pingTimer.unref();
+  }
+
+  private stopPings(): void {
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongDeadline);
+  }
+}
