@@ -60,7 +60,12 @@ export class Metadata {
     );
   }
 
-  private resolve<T>(keys: readonly string[], def: T, convert: (v: unknown) => T | undefined, expected: string): T {
+  private resolve<T>(
+    keys: readonly string[],
+    def: T,
+    convert: (v: unknown) => T | undefined,
+    expected: string,
+  ): T {
     const k = this.find(keys);
     if (k === undefined) return def;
     const v = this.values.get(k);
@@ -76,7 +81,8 @@ export class Metadata {
     return this.resolve<string | undefined>(
       keys,
       def,
-      (v) => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined),
+      (v) =>
+        typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined,
       'a string',
     );
   }
@@ -140,7 +146,8 @@ export class Metadata {
         if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
         const out: Record<string, string> = {};
         for (const [hk, hv] of Object.entries(v as Record<string, unknown>)) {
-          if (typeof hv === 'string' || typeof hv === 'number' || typeof hv === 'boolean') out[hk] = String(hv);
+          if (typeof hv === 'string' || typeof hv === 'number' || typeof hv === 'boolean')
+            out[hk] = String(hv);
           else if (Array.isArray(hv)) out[hk] = hv.map(String).join(', ');
           else return undefined;
         }

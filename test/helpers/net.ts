@@ -43,7 +43,11 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'con
 }
 
 /** A loopback TCP echo server; returns its port and a close function. */
-export async function echoServer(): Promise<{ port: number; close: () => Promise<void>; connections: () => number }> {
+export async function echoServer(): Promise<{
+  port: number;
+  close: () => Promise<void>;
+  connections: () => number;
+}> {
   let count = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {

@@ -37,13 +37,15 @@ export function verifySmuxConfig(c: SmuxConfig): void {
   if (c.version !== 1 && c.version !== 2) bad(`unsupported protocol version ${String(c.version)}`);
   if (!c.keepAliveDisabled) {
     if (!(c.keepAliveInterval > 0)) bad('keep-alive interval must be positive');
-    if (c.keepAliveTimeout < c.keepAliveInterval) bad('keep-alive timeout must be larger than keep-alive interval');
+    if (c.keepAliveTimeout < c.keepAliveInterval)
+      bad('keep-alive timeout must be larger than keep-alive interval');
   }
   if (!(c.maxFrameSize > 0)) bad('max frame size must be positive');
   if (c.maxFrameSize > 65535) bad('max frame size must not be larger than 65535');
   if (!(c.maxReceiveBuffer > 0)) bad('max receive buffer must be positive');
   if (!(c.maxStreamBuffer > 0)) bad('max stream buffer must be positive');
-  if (c.maxStreamBuffer > c.maxReceiveBuffer) bad('max stream buffer must not be larger than max receive buffer');
+  if (c.maxStreamBuffer > c.maxReceiveBuffer)
+    bad('max stream buffer must not be larger than max receive buffer');
   if (c.maxReceiveBuffer > 0x7fffffff) bad('max receive buffer must fit in 31 bits');
 }
 

@@ -1,14 +1,5 @@
 import { ProtocolError } from '../../core/errors.js';
-import {
-  CMD_FIN,
-  CMD_NOP,
-  CMD_PSH,
-  CMD_SYN,
-  CMD_UPD,
-  HEADER_SIZE,
-  UPD_SIZE,
-  type Frame,
-} from './frame.js';
+import { CMD_FIN, CMD_NOP, CMD_PSH, CMD_SYN, CMD_UPD, HEADER_SIZE, UPD_SIZE, type Frame } from './frame.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -57,14 +48,20 @@ export class FrameDecoder {
     const length = hdr.readUInt16LE(2);
     const sid = hdr.readUInt32LE(4);
     if (version !== this.version) {
-      throw new ProtocolError('ERR_SMUX_BAD_VERSION', `smux: invalid protocol version ${version} (expected ${this.version})`);
+      throw new ProtocolError(
+        'ERR_SMUX_BAD_VERSION',
+        `smux: invalid protocol version ${version} (expected ${this.version})`,
+      );
     }
     switch (cmd) {
       case CMD_SYN:
       case CMD_FIN:
       case CMD_NOP:
         if (length !== 0) {
-          throw new ProtocolError('ERR_SMUX_BAD_LENGTH', `smux: command ${cmd} with non-zero length ${length}`);
+          throw new ProtocolError(
+            'ERR_SMUX_BAD_LENGTH',
+            `smux: command ${cmd} with non-zero length ${length}`,
+          );
         }
         this.skip(HEADER_SIZE);
         return { version, cmd, sid };

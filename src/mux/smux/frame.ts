@@ -37,7 +37,14 @@ export type Frame =
   | (FrameHeader & { cmd: typeof CMD_UPD; consumed: number; window: number });
 
 /** Writes a header into `buf` at `offset`. */
-export function writeHeader(buf: Buffer, offset: number, version: number, cmd: Command, length: number, sid: number): void {
+export function writeHeader(
+  buf: Buffer,
+  offset: number,
+  version: number,
+  cmd: Command,
+  length: number,
+  sid: number,
+): void {
   buf[offset] = version;
   buf[offset + 1] = cmd;
   buf.writeUInt16LE(length, offset + 2);
@@ -45,7 +52,11 @@ export function writeHeader(buf: Buffer, offset: number, version: number, cmd: C
 }
 
 /** A header-only frame (SYN, FIN, NOP). */
-export function encodeControl(version: number, cmd: typeof CMD_SYN | typeof CMD_FIN | typeof CMD_NOP, sid: number): Buffer {
+export function encodeControl(
+  version: number,
+  cmd: typeof CMD_SYN | typeof CMD_FIN | typeof CMD_NOP,
+  sid: number,
+): Buffer {
   const buf = Buffer.allocUnsafe(HEADER_SIZE);
   writeHeader(buf, 0, version, cmd, 0, sid);
   return buf;
@@ -56,7 +67,8 @@ export function encodeControl(version: number, cmd: typeof CMD_SYN | typeof CMD_
  * WebSocket message, as GOST sends it.
  */
 export function encodePsh(version: number, sid: number, payload: Uint8Array): Buffer {
-  if (payload.length > MAX_FRAME_PAYLOAD) throw new RangeError(`PSH payload ${payload.length} > ${MAX_FRAME_PAYLOAD}`);
+  if (payload.length > MAX_FRAME_PAYLOAD)
+    throw new RangeError(`PSH payload ${payload.length} > ${MAX_FRAME_PAYLOAD}`);
   const buf = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
   writeHeader(buf, 0, version, CMD_PSH, payload.length, sid);
   buf.set(payload, HEADER_SIZE);

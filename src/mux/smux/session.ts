@@ -3,7 +3,17 @@ import type { Duplex } from 'node:stream';
 import { TunnelError, toError } from '../../core/errors.js';
 import { resolveSmuxConfig, type SmuxConfig } from './config.js';
 import { FrameDecoder } from './decoder.js';
-import { CMD_FIN, CMD_NOP, CMD_PSH, CMD_SYN, CMD_UPD, encodeControl, encodePsh, encodeUpd, type Frame } from './frame.js';
+import {
+  CMD_FIN,
+  CMD_NOP,
+  CMD_PSH,
+  CMD_SYN,
+  CMD_UPD,
+  encodeControl,
+  encodePsh,
+  encodeUpd,
+  type Frame,
+} from './frame.js';
 import { SmuxStream, type StreamEngine } from './stream.js';
 
 export interface SmuxSessionOptions extends Partial<SmuxConfig> {
@@ -209,7 +219,10 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   private readonly checkAlive = (): void => {
     if (!this.frameSeen && this.bucket > 0) {
       this.close(
-        new TunnelError('ERR_SMUX_KEEPALIVE_TIMEOUT', `smux: no frame from peer within ${this.config.keepAliveTimeout} ms`),
+        new TunnelError(
+          'ERR_SMUX_KEEPALIVE_TIMEOUT',
+          `smux: no frame from peer within ${this.config.keepAliveTimeout} ms`,
+        ),
       );
       return;
     }
@@ -324,7 +337,9 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     // xtaci tryReadv2: acknowledge the first read, then every half window.
     if (stream.readSinceUpd >= this.config.maxStreamBuffer / 2 || stream.numRead === n) {
       stream.readSinceUpd = 0;
-      this.ctrlQueue.push(encodeUpd(this.config.version, stream.id, stream.numRead, this.config.maxStreamBuffer));
+      this.ctrlQueue.push(
+        encodeUpd(this.config.version, stream.id, stream.numRead, this.config.maxStreamBuffer),
+      );
       this.flush();
     }
   }
@@ -492,4 +507,3 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     if (done !== undefined) for (const cb of done) cb();
   }
 }
-

@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { TunnelError } from '../../core/errors.js';
+import { TunnelError, toError } from '../../core/errors.js';
 import { deflateOptions, canonicalHeaderKey, requestPath, type WebSocketOptions } from './options.js';
-import { WebSocketDuplex } from './ws-duplex.js';
+import { WebSocketDuplex, type CarrierSocket } from './ws-duplex.js';
 
 export interface WebSocketConnectOptions extends WebSocketOptions {
   /** The Host header: GOST sends the node address verbatim (`:8443` included) unless `host` is set. */
@@ -16,13 +17,21 @@ export interface WebSocketConnectOptions extends WebSocketOptions {
 }
 
 /** Headers gorilla refuses in a custom header map ("duplicate header not allowed"). */
-const RESERVED = new Set(['Upgrade', 'Connection', 'Sec-Websocket-Key', 'Sec-Websocket-Version', 'Sec-Websocket-Extensions']);
+const RESERVED = new Set([
+  'Upgrade',
+  'Connection',
+  'Sec-Websocket-Key',
+  'Sec-Websocket-Version',
+  'Sec-Websocket-Extensions',
+]);
 
 /**
  * Request headers in the exact order gorilla/websocket writes them: Host, User-Agent, then the rest
  * sorted by canonical name. `ws` fills in the key and version in place, keeping this order.
  */
-export function buildUpgradeHeaders(opts: Pick<WebSocketConnectOptions, 'host' | 'header' | 'enableCompression'>): Record<string, string> {
+export function buildUpgradeHeaders(
+  opts: Pick<WebSocketConnectOptions, 'host' | 'header' | 'enableCompression'>,
+): Record<string, string> {
   let host = opts.host;
   let userAgent = 'Go-http-client/1.1';
   const rest = new Map<string, string>([
@@ -40,8 +49,28 @@ export function buildUpgradeHeaders(opts: Pick<WebSocketConnectOptions, 'host' |
       throw new TunnelError('ERR_WS_HANDSHAKE', `websocket: duplicate header not allowed: ${key}`);
     } else rest.set(key, value);
   }
-  const sorted = [...rest.entries()].sort(([a], [b]) => (canonicalHeaderKey(a) < canonicalHeaderKey(b) ? -1 : 1));
+  const sorted = [...rest.entries()].sort(([a], [b]) =>
+    canonicalHeaderKey(a) < canonicalHeaderKey(b) ? -1 : 1,
+  );
   return Object.fromEntries([['Host', host], ['User-Agent', userAgent], ...sorted]);
+}
+
+/**
+ * node:http and ws tune the socket they are given (setNoDelay, setTimeout, setKeepAlive); a tunnel
+ * stream under a later hop has no such knobs, so they become no-ops there.
+ */
+function asSocket(carrier: Duplex): Socket {
+  const s = carrier as Partial<Socket> & Duplex;
+  if (typeof s.setNoDelay !== 'function') {
+    Object.assign(s, {
+      setNoDelay: () => s,
+      setTimeout: () => s,
+      setKeepAlive: () => s,
+      ref: () => s,
+      unref: () => s,
+    });
+  }
+  return s as Socket;
 }
 
 /**
@@ -49,14 +78,18 @@ export function buildUpgradeHeaders(opts: Pick<WebSocketConnectOptions, 'host' |
  * the connection as a byte Duplex. Rejects with ERR_WS_HANDSHAKE ("bad handshake", with the status)
  * or ERR_DIAL_TIMEOUT; the socket is destroyed on failure.
  */
-export function websocketConnect(socket: Socket, opts: WebSocketConnectOptions): Promise<WebSocketDuplex> {
+export function websocketConnect(
+  carrier: CarrierSocket,
+  opts: WebSocketConnectOptions,
+): Promise<WebSocketDuplex> {
+  const socket = asSocket(carrier);
   return new Promise<WebSocketDuplex>((resolve, reject) => {
     let headers: Record<string, string>;
     try {
       headers = buildUpgradeHeaders(opts);
     } catch (err) {
       socket.destroy();
-      reject(err as Error);
+      reject(toError(err));
       return;
     }
     let settled = false;
@@ -100,13 +133,22 @@ export function websocketConnect(socket: Socket, opts: WebSocketConnectOptions):
     ws.once('unexpected-response', (_req, res: IncomingMessage) => {
       res.resume();
       finish(
-        new TunnelError('ERR_WS_HANDSHAKE', `websocket: bad handshake (status ${res.statusCode ?? 0} ${res.statusMessage ?? ''})`.trim()),
+        new TunnelError(
+          'ERR_WS_HANDSHAKE',
+          `websocket: bad handshake (status ${res.statusCode ?? 0} ${res.statusMessage ?? ''})`.trim(),
+        ),
       );
     });
     const timer =
       opts.handshakeTimeout > 0
         ? setTimeout(
-            () => finish(new TunnelError('ERR_DIAL_TIMEOUT', `websocket: handshake timed out after ${opts.handshakeTimeout} ms`)),
+            () =>
+              finish(
+                new TunnelError(
+                  'ERR_DIAL_TIMEOUT',
+                  `websocket: handshake timed out after ${opts.handshakeTimeout} ms`,
+                ),
+              ),
             opts.handshakeTimeout,
           )
         : undefined;

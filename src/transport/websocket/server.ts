@@ -80,7 +80,11 @@ export function checkUpgradeRequest(req: IncomingMessage, pattern: string): Repl
   const clean = cleanPath(path);
   if (clean !== path && req.method !== 'CONNECT') {
     const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?')) : '';
-    return { status: 301, text: '', headers: { Location: clean + query, 'Content-Type': 'text/html; charset=utf-8' } };
+    return {
+      status: 301,
+      text: '',
+      headers: { Location: clean + query, 'Content-Type': 'text/html; charset=utf-8' },
+    };
   }
   if (!pathMatches(pattern, path)) return errorReply(404, '404 page not found\n');
   const ws = { 'Sec-Websocket-Version': '13' };
@@ -89,7 +93,11 @@ export function checkUpgradeRequest(req: IncomingMessage, pattern: string): Repl
   if (req.method !== 'GET') return errorReply(405, 'Method Not Allowed\n', ws);
   if (!hasToken(req.headers['sec-websocket-version'], '13')) return errorReply(400, 'Bad Request\n', ws);
   const key = req.headers['sec-websocket-key'];
-  if (typeof key !== 'string' || Buffer.from(key, 'base64').length !== 16 || !/^[A-Za-z0-9+/]{22}==$/.test(key)) {
+  if (
+    typeof key !== 'string' ||
+    Buffer.from(key, 'base64').length !== 16 ||
+    !/^[A-Za-z0-9+/]{22}==$/.test(key)
+  ) {
     return errorReply(400, 'Bad Request\n', ws);
   }
   return undefined;
@@ -99,7 +107,13 @@ function writeRawReply(socket: Socket, reply: Reply): void {
   const body = Buffer.from(reply.text);
   const lines = [`HTTP/1.1 ${reply.status} ${STATUS_TEXT[reply.status] ?? ''}`];
   for (const [k, v] of Object.entries(reply.headers)) lines.push(`${k}: ${v}`);
-  lines.push(`Date: ${new Date().toUTCString()}`, `Content-Length: ${body.length}`, 'Connection: close', '', '');
+  lines.push(
+    `Date: ${new Date().toUTCString()}`,
+    `Content-Length: ${body.length}`,
+    'Connection: close',
+    '',
+    '',
+  );
   socket.end(Buffer.concat([Buffer.from(lines.join('\r\n')), body]));
 }
 

@@ -1,11 +1,18 @@
 import { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { ProtocolError, TunnelError } from '../../core/errors.js';
 
+/** What the adapter needs of the connection under the WebSocket: a Duplex, with addresses if known. */
+export type CarrierSocket = Duplex & {
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+};
+
 export interface WebSocketDuplexOptions {
-  /** The TCP/TLS socket under `ws`, watched for 'drain' (ws has no drain event of its own). */
-  socket: Socket;
+  /** The byte connection under `ws` (TCP, TLS, or a tunnel stream), watched for 'drain' (ws has none). */
+  socket: CarrierSocket;
   /** Bytes read ahead before the socket is paused. Default 64 KiB. */
   readBufferSize?: number | undefined;
   /** Bytes queued in the socket and ws sender before writes wait. Default 256 KiB. */
@@ -40,7 +47,7 @@ const COALESCE_LIMIT = 64 * 1024;
  */
 export class WebSocketDuplex extends Duplex {
   readonly ws: WebSocket;
-  readonly socket: Socket;
+  readonly socket: CarrierSocket;
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   readonly localAddress: string | undefined;
@@ -205,7 +212,10 @@ export class WebSocketDuplex extends Duplex {
     const armDeadline = (): void => {
       clearTimeout(this.pongDeadline);
       this.pongDeadline = setTimeout(() => {
-        this.fail(new TunnelError('ERR_WS_PING_TIMEOUT', `websocket: no pong within ${2 * interval} ms`), 1001);
+        this.fail(
+          new TunnelError('ERR_WS_PING_TIMEOUT', `websocket: no pong within ${2 * interval} ms`),
+          1001,
+        );
       }, 2 * interval);
       this.pongDeadline.unref();
     };

@@ -39,21 +39,23 @@ function decodeAll(version: number, chunks: Buffer[]): Frame[] {
 
 const frameArb = (version: 1 | 2): fc.Arbitrary<Buffer> =>
   fc.oneof(
-    fc.tuple(fc.constantFrom(CMD_SYN, CMD_FIN, CMD_NOP), fc.nat()).map(([cmd, sid]) => encodeControl(version, cmd, sid)),
-    fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 3000 })).map(([sid, data]) => encodePsh(version, sid, data)),
+    fc
+      .tuple(fc.constantFrom(CMD_SYN, CMD_FIN, CMD_NOP), fc.nat())
+      .map(([cmd, sid]) => encodeControl(version, cmd, sid)),
+    fc
+      .tuple(fc.nat(), fc.uint8Array({ maxLength: 3000 }))
+      .map(([sid, data]) => encodePsh(version, sid, data)),
     fc.tuple(fc.nat(), fc.nat(), fc.nat()).map(([sid, c, w]) => encodeUpd(version, sid, c, w)),
   );
 
 test('any split of the byte stream decodes to the same frames', () => {
-  const caseArb = fc
-    .constantFrom<1 | 2>(1, 2)
-    .chain((version) =>
-      fc.record({
-        version: fc.constant(version),
-        frames: fc.array(frameArb(version), { minLength: 1, maxLength: 30 }),
-        cuts: fc.array(fc.nat(), { maxLength: 20 }),
-      }),
-    );
+  const caseArb = fc.constantFrom<1 | 2>(1, 2).chain((version) =>
+    fc.record({
+      version: fc.constant(version),
+      frames: fc.array(frameArb(version), { minLength: 1, maxLength: 30 }),
+      cuts: fc.array(fc.nat(), { maxLength: 20 }),
+    }),
+  );
   fc.assert(
     fc.property(caseArb, ({ version, frames, cuts }) => {
       const whole = Buffer.concat(frames);
@@ -69,7 +71,13 @@ test('any split of the byte stream decodes to the same frames', () => {
       assert.equal(expected.length, frames.length);
       assert.deepEqual(decodeAll(version, chunks), expected);
       // One byte at a time is the extreme split.
-      assert.deepEqual(decodeAll(version, [...whole].map((b) => Buffer.from([b]))), expected);
+      assert.deepEqual(
+        decodeAll(
+          version,
+          [...whole].map((b) => Buffer.from([b])),
+        ),
+        expected,
+      );
     }),
     { numRuns: 200 },
   );
@@ -93,20 +101,29 @@ test('UPD consumes 8 payload bytes and reports consumed/window', () => {
 test('rejects a wrong version byte', () => {
   const d = new FrameDecoder(1);
   d.push(hex('02 00 00 00 03 00 00 00'));
-  assert.throws(() => d.next(), (e: unknown) => hasCode(e, 'ERR_SMUX_BAD_VERSION'));
+  assert.throws(
+    () => d.next(),
+    (e: unknown) => hasCode(e, 'ERR_SMUX_BAD_VERSION'),
+  );
 });
 
 test('rejects an unknown command', () => {
   const d = new FrameDecoder(1);
   d.push(hex('01 05 00 00 03 00 00 00'));
-  assert.throws(() => d.next(), (e: unknown) => hasCode(e, 'ERR_SMUX_BAD_COMMAND'));
+  assert.throws(
+    () => d.next(),
+    (e: unknown) => hasCode(e, 'ERR_SMUX_BAD_COMMAND'),
+  );
 });
 
 test('rejects SYN/FIN/NOP with a non-zero length instead of desynchronising', () => {
   for (const cmd of ['00', '01', '03']) {
     const d = new FrameDecoder(1);
     d.push(hex(`01 ${cmd} 04 00 03 00 00 00 de ad be ef`));
-    assert.throws(() => d.next(), (e: unknown) => hasCode(e, 'ERR_SMUX_BAD_LENGTH'));
+    assert.throws(
+      () => d.next(),
+      (e: unknown) => hasCode(e, 'ERR_SMUX_BAD_LENGTH'),
+    );
   }
 });
 

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import type net from 'node:net';
-import { SmuxSession, type SmuxStream, encodePsh, encodeControl, CMD_SYN } from '../../../src/mux/smux/index.js';
+import {
+  SmuxSession,
+  type SmuxStream,
+  encodePsh,
+  encodeControl,
+  CMD_SYN,
+} from '../../../src/mux/smux/index.js';
 import { hasCode } from '../../../src/core/errors.js';
 import { delay, readAll, socketPair, waitFor } from '../../helpers/net.js';
 
@@ -36,7 +42,12 @@ for (const version of [1, 2] as const) {
         const data = randomBytes(1024 * 1024);
         const got = readAll(s);
         s.end(data);
-        assert.equal(createHash('sha256').update(await got).digest('hex'), createHash('sha256').update(data).digest('hex'));
+        assert.equal(
+          createHash('sha256')
+            .update(await got)
+            .digest('hex'),
+          createHash('sha256').update(data).digest('hex'),
+        );
       }),
     );
     await waitFor(() => client.numStreams === 0 && server.numStreams === 0, 5000, 'streams to be released');
@@ -46,7 +57,9 @@ for (const version of [1, 2] as const) {
 test('every byte written before end() arrives before the FIN', async (t) => {
   const { client, server, close } = await pair();
   t.after(close);
-  const received = new Promise<Buffer>((resolve) => server.once('stream', (s: SmuxStream) => resolve(readAll(s))));
+  const received = new Promise<Buffer>((resolve) =>
+    server.once('stream', (s: SmuxStream) => resolve(readAll(s))),
+  );
   const s = client.openStream();
   const parts = Array.from({ length: 50 }, (_, i) => Buffer.alloc(10_000 + i, i));
   for (const p of parts) s.write(p);
@@ -69,7 +82,11 @@ test('close propagates both ways: a FIN ends the peer readable side after its da
   const serverGot = readAll(peer);
   s.end('done');
   assert.equal((await serverGot).toString(), 'xdone');
-  await waitFor(() => client.numStreams === 0 && server.numStreams === 0, 2000, 'both sides to release the stream');
+  await waitFor(
+    () => client.numStreams === 0 && server.numStreams === 0,
+    2000,
+    'both sides to release the stream',
+  );
 });
 
 test('half-close between two gost-ts ends: the side that got FIN can still answer', async (t) => {
@@ -92,7 +109,9 @@ test('v2: a write blocked on window fails once the peer sent FIN (xtaci writeV2)
   s.write('x');
   const [peer] = await accepted;
   peer.pause();
-  const failed = new Promise<Error>((resolve) => s.write(Buffer.alloc(1024 * 1024), (e) => resolve(e as Error)));
+  const failed = new Promise<Error>((resolve) =>
+    s.write(Buffer.alloc(1024 * 1024), (e) => resolve(e as Error)),
+  );
   await delay(100);
   peer.end();
   const err = await failed;
@@ -121,7 +140,10 @@ test('session close fails every open stream with a clear error', async (t) => {
     assert.ok(hasCode(e[0], 'ERR_SMUX_SESSION_CLOSED'), String(e[0]));
   }
   assert.equal(client.isClosed, true);
-  assert.throws(() => client.openStream(), (e: unknown) => hasCode(e, 'ERR_SMUX_SESSION_CLOSED'));
+  assert.throws(
+    () => client.openStream(),
+    (e: unknown) => hasCode(e, 'ERR_SMUX_SESSION_CLOSED'),
+  );
 });
 
 test('keepalive: a peer that stops answering is declared dead within the timeout', async (t) => {
@@ -147,13 +169,20 @@ test('keepAliveDisabled: a silent peer is not closed', async (t) => {
   const [a, b] = await socketPair();
   t.after(() => (a.destroy(), b.destroy()));
   b.resume();
-  const session = new SmuxSession(a, { client: true, keepAliveDisabled: true, keepAliveInterval: 50, keepAliveTimeout: 100 });
+  const session = new SmuxSession(a, {
+    client: true,
+    keepAliveDisabled: true,
+    keepAliveInterval: 50,
+    keepAliveTimeout: 100,
+  });
   await delay(400);
   assert.equal(session.isClosed, false);
   session.close();
 });
 
-async function hostile(bytes: Buffer): Promise<{ session: SmuxSession; err: Error | undefined; raw: net.Socket }> {
+async function hostile(
+  bytes: Buffer,
+): Promise<{ session: SmuxSession; err: Error | undefined; raw: net.Socket }> {
   const [a, b] = await socketPair();
   const session = new SmuxSession(b, { client: false });
   const closed = once(session, 'close') as Promise<[Error | undefined]>;
@@ -245,7 +274,11 @@ test('v1: a slow reader holds at most maxReceiveBuffer, then the carrier is paus
 });
 
 test('v2: a slow reader on one stream does not stall the others', async (t) => {
-  const { client, server, close } = await pair({ version: 2, maxReceiveBuffer: 1024 * 1024, maxStreamBuffer: 65536 });
+  const { client, server, close } = await pair({
+    version: 2,
+    maxReceiveBuffer: 1024 * 1024,
+    maxStreamBuffer: 65536,
+  });
   t.after(close);
   const streams: SmuxStream[] = [];
   server.on('stream', (s: SmuxStream) => streams.push(s));

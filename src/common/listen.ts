@@ -1,0 +1,29 @@
+import type { Server } from 'node:net';
+import { splitHostPort, joinHostPort } from './addr.js';
+
+/**
+ * Binds a server to a GOST address: `:8080` listens on every interface (IPv4 and IPv6, as Go does),
+ * `127.0.0.1:8080` or `[::1]:8080` on that one. Resolves when bound; rejects with the OS error
+ * (EADDRINUSE, EACCES, ...) otherwise.
+ */
+export function listenOn(server: Server, addr: string, backlog?: number): Promise<void> {
+  const { host, port } = splitHostPort(addr);
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(
+      { port, ...(host !== '' ? { host } : {}), ...(backlog !== undefined ? { backlog } : {}) },
+      () => {
+        server.off('error', onError);
+        resolve();
+      },
+    );
+  });
+}
+
+/** The bound `host:port` of a listening server. */
+export function boundAddress(server: Server): string {
+  const a = server.address();
+  if (a === null || typeof a === 'string') return a ?? '';
+  return joinHostPort(a.address, a.port);
+}

@@ -1,0 +1,42 @@
+import net from 'node:net';
+import type { Conn, Listener } from '../../core/types.js';
+import { boundAddress, listenOn } from '../../common/listen.js';
+
+export interface TcpListenerOptions {
+  addr: string;
+  /** TCP keepalive on accepted connections (GOST `keepalive`), with its idle time in ms. */
+  keepAlive?: boolean | undefined;
+  keepAliveIdle?: number | undefined;
+}
+
+/** GOST's `tcp` listener: every accepted TCP connection goes to the handler as is. */
+export class TcpListener implements Listener {
+  private readonly opts: TcpListenerOptions;
+  private readonly server = net.createServer({ noDelay: true });
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(opts: TcpListenerOptions) {
+    this.opts = opts;
+  }
+
+  async listen(onConn: (conn: Conn) => void): Promise<void> {
+    this.server.on('connection', (socket) => {
+      if (this.opts.keepAlive) socket.setKeepAlive(true, this.opts.keepAliveIdle ?? 0);
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      onConn(socket);
+    });
+    await listenOn(this.server, this.opts.addr);
+  }
+
+  address(): string {
+    return boundAddress(this.server);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
+  }
+}
