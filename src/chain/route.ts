@@ -1,0 +1,54 @@
+import type { AbortOptions, Conn } from '../core/types.js';
+import type { Logger } from '../core/logger.js';
+import { TunnelError } from '../core/errors.js';
+import { tcpConnect } from '../common/tcp-connect.js';
+import type { ChainNode } from './node.js';
+
+export interface RouteOptions extends AbortOptions {
+  log: Logger;
+}
+
+/**
+ * Opens `network` to `target` through `nodes` (one per hop, already selected), like GOST's
+ * route.connect(): node 0 is dialed over TCP; each later node is reached through the connector of
+ * the one before it; the last node's connector asks for the target.
+ *
+ * A node that cannot be dialed or handshaken, or that the previous node cannot reach, is marked
+ * failed; a node that worked is marked healthy. On failure everything opened so far is destroyed.
+ */
+export async function dialRoute(
+  nodes: readonly ChainNode[],
+  network: 'tcp' | 'udp',
+  target: string,
+  opts: RouteOptions,
+): Promise<Conn> {
+  if (nodes.length === 0) return tcpConnect(target, opts);
+  return through(nodes, nodes.length - 1, network, target, opts);
+}
+
+/** A connection from node `i`'s connector to `target`. */
+async function through(
+  nodes: readonly ChainNode[],
+  i: number,
+  network: 'tcp' | 'udp',
+  target: string,
+  opts: RouteOptions,
+): Promise<Conn> {
+  const node = nodes[i] as ChainNode;
+  let conn: Conn;
+  try {
+    conn = await node.dialer.dial(node.addr, {
+      signal: opts.signal,
+      log: opts.log,
+      connect: (addr, o) =>
+        i === 0 ? tcpConnect(addr, o) : through(nodes, i - 1, 'tcp', addr, { ...opts, ...o }),
+    });
+  } catch (err) {
+    node.markFailed();
+    throw err instanceof TunnelError
+      ? err
+      : new TunnelError('ERR_DIAL', `dial ${node.addr}: ${(err as Error).message}`, { cause: err });
+  }
+  node.markHealthy();
+  return node.connector.connect(conn, network, target, { signal: opts.signal, log: opts.log });
+}

@@ -1,0 +1,94 @@
+import type { AbortOptions, Conn, Router } from '../core/types.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { TunnelError, hasCode } from '../core/errors.js';
+import type { Hop } from './hop.js';
+import type { ChainNode } from './node.js';
+import { dialRoute } from './route.js';
+
+export interface ChainRouterOptions {
+  /** The chain's hops; none means direct connections. */
+  hops: readonly Hop[];
+  /** Extra attempts after a failed one (GOST handler `retries`, default 0). */
+  retries?: number | undefined;
+  /** Bound on one attempt (ms); GOST's router uses 15 s. */
+  timeout?: number | undefined;
+  log?: Logger | undefined;
+}
+
+/**
+ * Dials targets through a chain (or directly). Each attempt selects a node per hop and is bounded by
+ * `timeout`. Beyond GOST: when an attempt fails because a pooled session died under it (the server
+ * restarted, say), one more attempt is made at once on a fresh session, so the user's connection does
+ * not pay for the stale one.
+ */
+export class ChainRouter implements Router {
+  private readonly hops: readonly Hop[];
+  private readonly retries: number;
+  private readonly timeout: number;
+  private readonly log: Logger;
+
+  constructor(opts: ChainRouterOptions) {
+    this.hops = opts.hops;
+    this.retries = Math.max(0, opts.retries ?? 0);
+    this.timeout = opts.timeout ?? 15_000;
+    this.log = opts.log ?? silentLogger;
+  }
+
+  async dial(
+    network: 'tcp' | 'udp',
+    target: string,
+    opts: AbortOptions & { log?: Logger } = {},
+  ): Promise<Conn> {
+    const log = opts.log ?? this.log;
+    let lastErr: unknown;
+    let staleRetryUsed = false;
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      const nodes = this.selectNodes(target);
+      const signal = opts.signal
+        ? AbortSignal.any([opts.signal, AbortSignal.timeout(this.timeout)])
+        : AbortSignal.timeout(this.timeout);
+      try {
+        return await dialRoute(nodes, network, target, { signal, log });
+      } catch (err) {
+        lastErr = err;
+        if (opts.signal?.aborted) break;
+        log.debug({ target, attempt, err: (err as Error).message }, 'route: attempt failed');
+        if (!staleRetryUsed && isStaleSession(err)) {
+          staleRetryUsed = true;
+          attempt -= 1;
+        }
+      }
+    }
+    if (lastErr instanceof TunnelError && lastErr.code !== 'ERR_ABORTED') throw lastErr;
+    if (opts.signal?.aborted)
+      throw new TunnelError('ERR_ABORTED', `dial ${target}: aborted`, { cause: lastErr });
+    if (lastErr instanceof Error && lastErr.name === 'TimeoutError') {
+      throw new TunnelError('ERR_DIAL_TIMEOUT', `dial ${target}: timed out after ${this.timeout} ms`, {
+        cause: lastErr,
+      });
+    }
+    throw lastErr instanceof Error ? lastErr : new TunnelError('ERR_DIAL', `dial ${target} failed`);
+  }
+
+  private selectNodes(target: string): ChainNode[] {
+    return this.hops.map((hop) => {
+      const node = hop.select(target);
+      if (node === undefined) throw new TunnelError('ERR_NO_NODE', `hop ${hop.name}: no available node`);
+      return node;
+    });
+  }
+
+  async close(): Promise<void> {
+    const dialers = new Set(this.hops.flatMap((h) => h.nodes.map((n) => n.dialer)));
+    await Promise.allSettled([...dialers].map((d) => d.close()));
+  }
+}
+
+function isStaleSession(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 5; depth++) {
+    if (hasCode(e, 'ERR_SMUX_SESSION_CLOSED') || hasCode(e, 'ERR_SMUX_STREAM_CLOSED')) return true;
+    e = e.cause;
+  }
+  return false;
+}

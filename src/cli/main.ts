@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/**
+ * gost-ts command line: argv → config → runtime. The only code that reads argv and the environment,
+ * installs signal handlers or exits the process.
+ */
+import { createRequire } from 'node:module';
+import { ConfigError, TunnelError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { buildConfigFromArgs, helpText, parseArgs } from './args.js';
+import { toJson, toYaml } from '../config/load.js';
+import { buildRuntime } from '../config/build.js';
+import { createLogger } from './logger.js';
+import { runDemo } from './demo.js';
+import type { Runtime } from '../runtime/runtime.js';
+
+const require = createRequire(import.meta.url);
+const VERSION = (require('../../package.json') as { version: string }).version;
+
+function fail(message: string): never {
+  process.stderr.write(`gost-ts: ${message}\n`);
+  process.exit(1);
+}
+
+/** ws masks client frames in JavaScript unless the native bufferutil loads; it doubles upload speed. */
+function checkBufferutil(log: Logger): void {
+  try {
+    require('bufferutil');
+    log.debug('bufferutil loaded: native WebSocket masking');
+  } catch {
+    log.warn('bufferutil not available: WebSocket masking runs in JavaScript (slower uploads)');
+  }
+}
+
+function installShutdown(runtime: Runtime, log: Logger): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(0), 5000);
+    force.unref();
+    void runtime.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'demo') {
+    process.exitCode = await runDemo(argv.slice(1));
+    return;
+  }
+  const args = parseArgs(argv);
+  if (args.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`gost-ts ${VERSION} (node ${process.version})\n`);
+    return;
+  }
+  if (args.services.length === 0 && args.configs.length === 0) {
+    fail('nothing to run: give -L and/or -C (see --help)');
+  }
+  const config = await buildConfigFromArgs(args);
+  if (args.output !== undefined) {
+    process.stdout.write(args.output === 'json' ? toJson(config) : toYaml(config));
+    return;
+  }
+  const log = createLogger(config.log?.level);
+  process.on('uncaughtException', (err) =>
+    log.error({ err: err.message, stack: err.stack }, 'uncaught exception (kept running)'),
+  );
+  process.on('unhandledRejection', (err) =>
+    log.error({ err: String(err) }, 'unhandled rejection (kept running)'),
+  );
+  checkBufferutil(log);
+  const runtime = await buildRuntime(config, { log });
+  await runtime.start();
+  installShutdown(runtime, log);
+  log.info(
+    { version: VERSION, services: runtime.services.map((s) => `${s.name}@${s.address()}`) },
+    'gost-ts started',
+  );
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof TunnelError) fail(err.message);
+  fail(err instanceof Error ? err.message : String(err));
+});

@@ -1,0 +1,248 @@
+import { ConfigError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { Metadata } from '../core/metadata.js';
+import type { AuthInfo, Authenticator, ClientTlsOptions, ServerTlsOptions } from '../core/types.js';
+import { createAuthenticator } from '../common/auth.js';
+import { resolveClientTls, resolveServerTls } from '../common/tls-server.js';
+import { ChainNode } from '../chain/node.js';
+import { Hop } from '../chain/hop.js';
+import { ChainRouter } from '../chain/router.js';
+import { NodeSelector, parseStrategy, type SelectorOptions } from '../chain/selector.js';
+import { Service } from '../service/service.js';
+import { Runtime } from '../runtime/runtime.js';
+import { createBuiltinRegistries, type Registries } from '../registry/builtins.js';
+import type {
+  AuthConfig,
+  ChainConfig,
+  Config,
+  HopConfig,
+  SelectorConfig,
+  ServiceConfig,
+  TLSConfig,
+} from './types.js';
+
+export interface BuildOptions {
+  log: Logger;
+  registries?: Registries | undefined;
+}
+
+/**
+ * Keys GOST knows that gost-ts accepts and ignores (with a warning), so a GOST config still loads.
+ * Anything else nobody reads is a configuration error naming the key.
+ */
+const IGNORED_GOST_KEYS = new Set(
+  [
+    'interface',
+    'so_mark',
+    'netns',
+    'proxyProtocol',
+    'mptcp',
+    'nodelay',
+    'sniffing',
+    'sniffing.timeout',
+    'sniffing.websocket',
+    'observer.period',
+    'observer.resetTraffic',
+    'limiter.refreshInterval',
+    'limiter.scope',
+    'tcp.keepalive',
+    'tcp.keepalive.idle',
+    'tcp.keepalive.interval',
+    'tcp.keepalive.count',
+    'keepalive.interval',
+    'keepalive.count',
+    'mux.maxStreamWindow',
+    'probeResist',
+    'knock',
+    'hash',
+    'dns',
+    'hosts',
+    'resolver',
+    'bypass',
+    'admission',
+    'readTimeout',
+    'proxyAgent',
+    'ws.readTimeout',
+    'ws.keepalive.interval',
+    'keepalive.idle',
+    'ttl',
+  ].map((k) => k.toLowerCase()),
+);
+
+function authInfo(auth: AuthConfig | undefined): AuthInfo | undefined {
+  return auth !== undefined && auth.username !== ''
+    ? { username: auth.username, password: auth.password }
+    : undefined;
+}
+
+function selectorOptions(cfg: SelectorConfig | undefined, path: string): Partial<SelectorOptions> {
+  if (cfg === undefined) return {};
+  const strategy = parseStrategy(cfg.strategy);
+  if (strategy === undefined)
+    throw new ConfigError(
+      `${path}.strategy`,
+      `unsupported strategy "${cfg.strategy}" (round, rand, fifo, hash)`,
+    );
+  return { strategy, maxFails: cfg.maxFails, failTimeout: cfg.failTimeout };
+}
+
+/**
+ * Rejects keys that no plugin of a group read. On the command line GOST copies every `?k=v` into
+ * several plugins' metadata (handler, listener, service), so a key is unknown only when every bag
+ * that holds it left it unread.
+ */
+function checkUnusedKeys(bags: readonly Metadata[], log: Logger): void {
+  const unread = new Map<string, { count: number; key: string; path: string }>();
+  const holders = new Map<string, number>();
+  for (const md of bags) {
+    for (const key of Object.keys(md.toRecord()))
+      holders.set(key.toLowerCase(), (holders.get(key.toLowerCase()) ?? 0) + 1);
+    for (const key of md.unusedKeys()) {
+      const k = key.toLowerCase();
+      const prev = unread.get(k);
+      unread.set(k, { count: (prev?.count ?? 0) + 1, key, path: prev?.path ?? md.path });
+    }
+  }
+  for (const [k, { count, key, path }] of unread) {
+    if (count < (holders.get(k) ?? 0)) continue;
+    if (IGNORED_GOST_KEYS.has(k)) {
+      log.warn({ key, at: path }, 'GOST option not supported by gost-ts; ignored');
+      continue;
+    }
+    throw new ConfigError(`${path}.${key}`, 'unknown option');
+  }
+}
+
+class Builder {
+  private readonly config: Config;
+  private readonly log: Logger;
+  private readonly reg: Registries;
+  private readonly routers = new Map<string, Hop[]>();
+
+  constructor(config: Config, opts: BuildOptions) {
+    this.config = config;
+    this.log = opts.log;
+    this.reg = opts.registries ?? createBuiltinRegistries();
+  }
+
+  async build(): Promise<Runtime> {
+    const chains = new Map<string, Hop[]>();
+    for (const [i, chain] of this.config.chains.entries())
+      chains.set(chain.name, await this.buildChain(chain, `chains[${i}]`));
+    for (const [name, hops] of chains) this.routers.set(name, hops);
+    const services: Service[] = [];
+    for (const [i, svc] of this.config.services.entries())
+      services.push(await this.buildService(svc, `services[${i}]`, chains));
+    return new Runtime({ services, chains, log: this.log });
+  }
+
+  private async buildChain(chain: ChainConfig, path: string): Promise<Hop[]> {
+    const hops: Hop[] = [];
+    for (const [j, hopCfg] of chain.hops.entries()) {
+      const named =
+        hopCfg.nodes.length === 0 ? this.config.hops?.find((h) => h.name === hopCfg.name) : undefined;
+      hops.push(await this.buildHop(named ?? hopCfg, `${path}.hops[${j}]`));
+    }
+    return hops;
+  }
+
+  private async buildHop(hop: HopConfig, path: string): Promise<Hop> {
+    const nodes: ChainNode[] = [];
+    const hopMd = new Metadata(hop.metadata ?? {}, `${path}.metadata`);
+    for (const [k, node] of hop.nodes.entries()) {
+      const p = `${path}.nodes[${k}]`;
+      const log = this.log.child({ node: node.name });
+      const connectorMd = new Metadata(node.connector.metadata ?? {}, `${p}.connector.metadata`);
+      const dialerMd = new Metadata(node.dialer.metadata ?? {}, `${p}.dialer.metadata`);
+      const nodeMd = new Metadata(node.metadata ?? {}, `${p}.metadata`);
+      const connector = this.reg.connectors.get(node.connector.type, `${p}.connector.type`);
+      const dialer = this.reg.dialers.get(node.dialer.type, `${p}.dialer.type`);
+      let tls: ClientTlsOptions | undefined;
+      if (dialer.tls) tls = await resolveClientTls(node.dialer.tls);
+      nodes.push(
+        new ChainNode({
+          name: node.name,
+          addr: node.addr,
+          connector: connector.create({ metadata: connectorMd, auth: authInfo(node.connector.auth), log }),
+          dialer: dialer.create({ metadata: dialerMd, tls, log }),
+          backup: nodeMd.bool(['backup'], false),
+          weight: nodeMd.int(['weight'], 1),
+        }),
+      );
+      checkUnusedKeys([connectorMd, dialerMd, nodeMd, hopMd], this.log);
+    }
+    return new Hop(hop.name, nodes, new NodeSelector(selectorOptions(hop.selector, `${path}.selector`)));
+  }
+
+  private authenticator(svc: ServiceConfig, path: string): Authenticator | undefined {
+    const users: AuthInfo[] = [];
+    const own = authInfo(svc.handler.auth);
+    if (own !== undefined) users.push(own);
+    if (svc.handler.auther !== undefined) {
+      const auther = this.config.authers?.find((a) => a.name === svc.handler.auther);
+      if (auther === undefined)
+        throw new ConfigError(`${path}.handler.auther`, `no auther named "${svc.handler.auther}"`);
+      for (const a of auther.auths) {
+        const info = authInfo(a);
+        if (info !== undefined) users.push(info);
+      }
+    }
+    return users.length > 0 ? createAuthenticator(users) : undefined;
+  }
+
+  private async serverTls(cfg: TLSConfig | undefined): Promise<ServerTlsOptions> {
+    const own = cfg?.certFile !== undefined || cfg?.keyFile !== undefined;
+    return resolveServerTls(
+      own ? cfg : { ...this.config.tls, ...(cfg?.caFile !== undefined ? { caFile: cfg.caFile } : {}) },
+      this.log,
+    );
+  }
+
+  private async buildService(svc: ServiceConfig, path: string, chains: Map<string, Hop[]>): Promise<Service> {
+    const log = this.log.child({ service: svc.name });
+    const handlerMd = new Metadata(svc.handler.metadata ?? {}, `${path}.handler.metadata`);
+    const listenerMd = new Metadata(svc.listener.metadata ?? {}, `${path}.listener.metadata`);
+    const serviceMd = new Metadata(svc.metadata ?? {}, `${path}.metadata`);
+    const listenerEntry = this.reg.listeners.get(svc.listener.type, `${path}.listener.type`);
+    const handlerEntry = this.reg.handlers.get(svc.handler.type, `${path}.handler.type`);
+    const tls = listenerEntry.tls ? await this.serverTls(svc.listener.tls) : undefined;
+    const listener = listenerEntry.create({ addr: svc.addr, metadata: listenerMd, tls, log });
+    const forwarder = svc.forwarder;
+    const selector =
+      forwarder?.selector !== undefined
+        ? selectorOptions(forwarder.selector, `${path}.forwarder.selector`)
+        : undefined;
+    const targets = forwarder?.nodes.map((n) => n.addr) ?? [];
+    if ((svc.handler.type === 'tcp' || svc.handler.type === 'forward') && targets.length === 0) {
+      throw new ConfigError(
+        `${path}.forwarder`,
+        `handler "${svc.handler.type}" needs a target (e.g. -L tcp://:2222/host:22)`,
+      );
+    }
+    const handler = handlerEntry.create({
+      metadata: handlerMd,
+      authenticator: this.authenticator(svc, path),
+      targets,
+      selector:
+        selector?.maxFails !== undefined && selector.failTimeout !== undefined
+          ? { maxFails: selector.maxFails, failTimeout: selector.failTimeout }
+          : undefined,
+      log,
+    });
+    checkUnusedKeys([handlerMd, listenerMd, serviceMd], this.log);
+    let hops: Hop[] = [];
+    if (svc.handler.chain !== undefined) {
+      const found = chains.get(svc.handler.chain);
+      if (found === undefined)
+        throw new ConfigError(`${path}.handler.chain`, `no chain named "${svc.handler.chain}"`);
+      hops = found;
+    }
+    const router = new ChainRouter({ hops, retries: svc.handler.retries, log });
+    return new Service({ name: svc.name, listener, handler, router, log });
+  }
+}
+
+/** Builds every service and chain of a config (nothing is started yet). Throws ConfigError. */
+export function buildRuntime(config: Config, opts: BuildOptions): Promise<Runtime> {
+  return new Builder(config, opts).build();
+}

@@ -1,0 +1,123 @@
+/**
+ * The one place that knows every built-in plugin. A new listener, handler, connector or dialer is
+ * one folder and one line here.
+ */
+import { Registry } from './registry.js';
+import type { ConnectorEntry, DialerEntry, HandlerEntry, HandlerInput, ListenerEntry } from './plugins.js';
+import { TcpListener } from '../listener/tcp/listener.js';
+import { MwsListener } from '../listener/mws/listener.js';
+import { parseMwsListenerMetadata } from '../listener/mws/metadata.js';
+import { TcpDialer } from '../dialer/tcp/dialer.js';
+import { MwsDialer } from '../dialer/mws/dialer.js';
+import { parseMwsDialerMetadata } from '../dialer/mws/metadata.js';
+import { HttpHandler } from '../handler/http/handler.js';
+import { parseHttpHandlerMetadata } from '../handler/http/metadata.js';
+import { Socks5Handler } from '../handler/socks5/handler.js';
+import { parseSocks5HandlerMetadata } from '../handler/socks5/metadata.js';
+import { Socks4Handler } from '../handler/socks4/handler.js';
+import { parseSocks4HandlerMetadata } from '../handler/socks4/metadata.js';
+import { AutoHandler } from '../handler/auto/handler.js';
+import { parseAutoHandlerMetadata } from '../handler/auto/metadata.js';
+import { ForwardHandler } from '../handler/forward/handler.js';
+import { HttpConnector } from '../connector/http/connector.js';
+import { parseHttpConnectorMetadata } from '../connector/http/metadata.js';
+import { Socks5Connector } from '../connector/socks5/connector.js';
+import { parseSocks5ConnectorMetadata } from '../connector/socks5/metadata.js';
+import { Socks4Connector } from '../connector/socks4/connector.js';
+import { parseSocks4ConnectorMetadata } from '../connector/socks4/metadata.js';
+
+export interface Registries {
+  listeners: Registry<ListenerEntry>;
+  handlers: Registry<HandlerEntry>;
+  connectors: Registry<ConnectorEntry>;
+  dialers: Registry<DialerEntry>;
+}
+
+function httpHandler(input: HandlerInput): HttpHandler {
+  return new HttpHandler({ ...parseHttpHandlerMetadata(input.metadata), authenticator: input.authenticator });
+}
+function socks5Handler(input: HandlerInput): Socks5Handler {
+  return new Socks5Handler({
+    ...parseSocks5HandlerMetadata(input.metadata),
+    authenticator: input.authenticator,
+  });
+}
+function socks4Handler(input: HandlerInput): Socks4Handler {
+  return new Socks4Handler({
+    ...parseSocks4HandlerMetadata(input.metadata),
+    authenticator: input.authenticator,
+  });
+}
+function forwardHandler(input: HandlerInput): ForwardHandler {
+  return new ForwardHandler({
+    targets: input.targets,
+    maxFails: input.selector?.maxFails,
+    failTimeout: input.selector?.failTimeout,
+  });
+}
+
+/** Fresh registries holding every built-in plugin. */
+export function createBuiltinRegistries(): Registries {
+  const listeners = new Registry<ListenerEntry>('listener')
+    .register('tcp', {
+      create: ({ addr, metadata }) =>
+        new TcpListener({ addr, keepAlive: metadata.bool(['keepalive'], false) }),
+    })
+    .register('mws', {
+      create: ({ addr, metadata, log }) =>
+        new MwsListener({ ...parseMwsListenerMetadata(metadata), addr, log }),
+    })
+    .register('mwss', {
+      tls: true,
+      create: ({ addr, metadata, log, tls }) =>
+        new MwsListener({ ...parseMwsListenerMetadata(metadata), addr, log, tls }),
+    });
+
+  const handlers = new Registry<HandlerEntry>('handler')
+    .register('http', { create: httpHandler })
+    .register('socks5', { create: socks5Handler })
+    .register('socks', { create: socks5Handler })
+    .register('socks4', { create: socks4Handler })
+    .register('socks4a', { create: socks4Handler })
+    .register('auto', {
+      create: (input) =>
+        new AutoHandler({
+          ...parseAutoHandlerMetadata(input.metadata),
+          handlers: { http: httpHandler(input), socks5: socks5Handler(input), socks4: socks4Handler(input) },
+        }),
+    })
+    .register('tcp', { create: forwardHandler })
+    .register('forward', { create: forwardHandler });
+
+  const connectors = new Registry<ConnectorEntry>('connector')
+    .register('http', {
+      create: ({ metadata, auth }) => new HttpConnector({ ...parseHttpConnectorMetadata(metadata), auth }),
+    })
+    .register('socks5', {
+      create: ({ metadata, auth }) =>
+        new Socks5Connector({ ...parseSocks5ConnectorMetadata(metadata), auth }),
+    })
+    .register('socks', {
+      create: ({ metadata, auth }) =>
+        new Socks5Connector({ ...parseSocks5ConnectorMetadata(metadata), auth }),
+    })
+    .register('socks4', {
+      create: ({ metadata, auth }) =>
+        new Socks4Connector({ ...parseSocks4ConnectorMetadata(metadata), auth }),
+    })
+    .register('socks4a', {
+      create: ({ metadata, auth }) =>
+        new Socks4Connector({ ...parseSocks4ConnectorMetadata(metadata), auth }),
+    });
+
+  const dialers = new Registry<DialerEntry>('dialer')
+    .register('tcp', { create: () => new TcpDialer() })
+    .register('mws', { create: ({ metadata }) => new MwsDialer(parseMwsDialerMetadata(metadata)) })
+    .register('mwss', {
+      tls: true,
+      create: ({ metadata, tls }) =>
+        new MwsDialer({ ...parseMwsDialerMetadata(metadata), tls: tls ?? { secure: false } }),
+    });
+
+  return { listeners, handlers, connectors, dialers };
+}

@@ -1,0 +1,82 @@
+import type { Conn, Handler, Listener, Router } from '../core/types.js';
+import type { Logger } from '../core/logger.js';
+
+export interface ServiceOptions {
+  name: string;
+  listener: Listener;
+  handler: Handler;
+  router: Router;
+  log: Logger;
+}
+
+export interface ServiceStats {
+  /** Connections accepted since start. */
+  accepted: number;
+  /** Connections being handled now. */
+  active: number;
+}
+
+/**
+ * A GOST service: a listener whose every connection goes to a handler, with the router the handler
+ * dials through. Each connection gets a child logger (`cid`, `client`) and the service's abort
+ * signal; `close()` stops accepting, aborts handlers and destroys what is still open.
+ */
+export class Service {
+  readonly name: string;
+  readonly listener: Listener;
+  private readonly handler: Handler;
+  private readonly router: Router;
+  private readonly log: Logger;
+  private readonly abort = new AbortController();
+  private readonly open = new Set<Conn>();
+  private accepted = 0;
+
+  constructor(opts: ServiceOptions) {
+    this.name = opts.name;
+    this.listener = opts.listener;
+    this.handler = opts.handler;
+    this.router = opts.router;
+    this.log = opts.log;
+  }
+
+  get stats(): ServiceStats {
+    return { accepted: this.accepted, active: this.open.size };
+  }
+
+  /** Starts listening; resolves once bound. */
+  async start(): Promise<void> {
+    await this.listener.listen((conn) => this.serve(conn));
+    this.log.info({ addr: this.listener.address() }, 'listening');
+  }
+
+  address(): string {
+    return this.listener.address();
+  }
+
+  private serve(conn: Conn): void {
+    this.accepted += 1;
+    const client = `${conn.remoteAddress ?? '?'}:${conn.remotePort ?? 0}`;
+    const log = this.log.child({ cid: this.accepted, client });
+    this.open.add(conn);
+    // The handler owns the connection; this listener only keeps an error from going unhandled.
+    conn.on('error', (err: Error) => log.debug({ err: err.message }, 'connection error'));
+    log.debug('accepted');
+    const started = Date.now();
+    this.handler
+      .handle(conn, { router: this.router, log, signal: this.abort.signal, clientAddr: client })
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'handler failed'))
+      .finally(() => {
+        this.open.delete(conn);
+        if (!conn.destroyed) conn.destroy();
+        log.debug({ ms: Date.now() - started }, 'closed');
+      });
+  }
+
+  /** Stops accepting, ends every connection and the router's sessions. */
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.listener.close();
+    for (const conn of this.open) conn.destroy();
+    this.open.clear();
+  }
+}
