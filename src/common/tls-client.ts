@@ -22,8 +22,38 @@ export function sniFor(opts: ClientTlsOptions, addr: string, hostSetting?: strin
 }
 
 /**
+ * The name the server certificate must match when `secure` is on: as Go's ServerName, `serverName`,
+ * else the node address host (an IP literal is matched against the IP SANs), else the `host` setting's.
+ */
+export function verifyNameFor(
+  opts: ClientTlsOptions,
+  addr: string,
+  hostSetting?: string,
+): string | undefined {
+  const name = opts.serverName || hostOf(addr) || (hostSetting ? hostOf(hostSetting) || hostSetting : '');
+  return name === '' ? undefined : name;
+}
+
+/** OpenSSL's certificate verification failures as Node reports them (`err.code`). */
+const VERIFY_CODE = /^(UNABLE_TO_|CERT_|SELF_SIGNED_|DEPTH_ZERO_|INVALID_CA|PATH_LENGTH_|INVALID_PURPOSE)/;
+
+/** A message that says what was wrong with the server's certificate, when that was the problem. */
+function describeTlsError(err: Error & { code?: unknown }): string {
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `server certificate does not match the server name: ${err.message}`;
+  }
+  if (VERIFY_CODE.test(code)) return `server certificate rejected: ${err.message} (${code})`;
+  return err.message;
+}
+
+/**
  * Starts TLS on `conn` as GOST's client does: certificate checks only with `secure` (GOST's default is
- * off); with a CA and `secure=false` the chain is checked but not the host name.
+ * off); with a CA and `secure=false` the chain is checked but not the host name. With `secure` the
+ * host name is checked against {@link verifyNameFor}, not against whatever the carrier connected to,
+ * because under a chain the carrier is a tunnel stream with no host of its own.
+ * Rejects with ERR_TLS (the message names the certificate problem) or ERR_ABORTED; `conn` is
+ * destroyed on failure.
  */
 export function tlsClientConnect(
   conn: Duplex,
@@ -35,6 +65,12 @@ export function tlsClientConnect(
 ): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const servername = sniFor(opts, opts.addr, opts.hostSetting);
+    const verifyName = verifyNameFor(opts, opts.addr, opts.hostSetting);
+    if (opts.secure && verifyName === undefined) {
+      conn.destroy();
+      reject(new TunnelError('ERR_TLS', 'tls: secure=true needs a server name: set serverName'));
+      return;
+    }
     const verifyChain = opts.secure || opts.ca !== undefined;
     const socket = tls.connect({
       socket: conn,
@@ -43,7 +79,9 @@ export function tlsClientConnect(
       ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
       ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
       ...(opts.key !== undefined ? { key: opts.key } : {}),
-      ...(opts.secure ? {} : { checkServerIdentity: () => undefined }),
+      checkServerIdentity: opts.secure
+        ? (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(verifyName ?? '', cert)
+        : () => undefined,
     });
     const onAbort = (): void => fail(new TunnelError('ERR_ABORTED', 'tls: handshake aborted'));
     const fail = (err: Error): void => {
@@ -51,7 +89,9 @@ export function tlsClientConnect(
       socket.destroy();
       conn.destroy();
       reject(
-        err instanceof TunnelError ? err : new TunnelError('ERR_TLS', `tls: ${err.message}`, { cause: err }),
+        err instanceof TunnelError
+          ? err
+          : new TunnelError('ERR_TLS', `tls: ${describeTlsError(err)}`, { cause: err }),
       );
     };
     socket.once('error', fail);

@@ -91,7 +91,7 @@ function selectorOptions(cfg: SelectorConfig | undefined, path: string): Partial
  * several plugins' metadata (handler, listener, service), so a key is unknown only when every bag
  * that holds it left it unread.
  */
-function checkUnusedKeys(bags: readonly Metadata[], log: Logger): void {
+function checkUnusedKeys(bags: readonly Metadata[], log: Logger, plugins: string): void {
   const unread = new Map<string, { count: number; key: string; path: string }>();
   const holders = new Map<string, number>();
   for (const md of bags) {
@@ -109,13 +109,38 @@ function checkUnusedKeys(bags: readonly Metadata[], log: Logger): void {
       log.warn({ key, at: path }, 'GOST option not supported by gost-ts; ignored');
       continue;
     }
-    throw new ConfigError(`${path}.${key}`, 'unknown option');
+    throw new ConfigError(`${path}.${key}`, `unknown option for ${plugins}`);
   }
+}
+
+type LogCall = [level: 'trace' | 'debug' | 'info' | 'warn' | 'error', args: unknown[]];
+
+/**
+ * Holds log lines written while building (the generated certificate's fingerprint, say) until the
+ * whole config is known to be valid, so a config error stays the only line a user sees.
+ */
+function deferredLogger(calls: LogCall[]): Logger {
+  const at =
+    (level: LogCall[0]) =>
+    (...args: unknown[]): void => {
+      calls.push([level, args]);
+    };
+  const log: Logger = {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => log,
+  };
+  return log;
 }
 
 class Builder {
   private readonly config: Config;
   private readonly log: Logger;
+  private readonly pendingLogs: LogCall[] = [];
+  private readonly buildLog: Logger = deferredLogger(this.pendingLogs);
   private readonly reg: Registries;
   private readonly routers = new Map<string, Hop[]>();
 
@@ -169,7 +194,11 @@ class Builder {
           weight: nodeMd.int(['weight'], 1),
         }),
       );
-      checkUnusedKeys([connectorMd, dialerMd, nodeMd, hopMd], this.log);
+      checkUnusedKeys(
+        [connectorMd, dialerMd, nodeMd, hopMd],
+        this.log,
+        `connector "${node.connector.type}" / dialer "${node.dialer.type}"`,
+      );
     }
     return new Hop(hop.name, nodes, new NodeSelector(selectorOptions(hop.selector, `${path}.selector`)));
   }
@@ -194,7 +223,7 @@ class Builder {
     const own = cfg?.certFile !== undefined || cfg?.keyFile !== undefined;
     return resolveServerTls(
       own ? cfg : { ...this.config.tls, ...(cfg?.caFile !== undefined ? { caFile: cfg.caFile } : {}) },
-      this.log,
+      this.buildLog,
     );
   }
 
@@ -229,7 +258,11 @@ class Builder {
           : undefined,
       log,
     });
-    checkUnusedKeys([handlerMd, listenerMd, serviceMd], this.log);
+    checkUnusedKeys(
+      [handlerMd, listenerMd, serviceMd],
+      this.log,
+      `handler "${svc.handler.type}" / listener "${svc.listener.type}"`,
+    );
     let hops: Hop[] = [];
     if (svc.handler.chain !== undefined) {
       const found = chains.get(svc.handler.chain);

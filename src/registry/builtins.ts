@@ -3,11 +3,20 @@
  * one folder and one line here.
  */
 import { Registry } from './registry.js';
+import type { ServerTlsOptions } from '../core/types.js';
 import type { ConnectorEntry, DialerEntry, HandlerEntry, HandlerInput, ListenerEntry } from './plugins.js';
 import { TcpListener } from '../listener/tcp/listener.js';
 import { MwsListener } from '../listener/mws/listener.js';
 import { parseMwsListenerMetadata } from '../listener/mws/metadata.js';
+import { TlsListener } from '../listener/tls/listener.js';
+import { parseTlsListenerMetadata } from '../listener/tls/metadata.js';
+import { WsListener } from '../listener/ws/listener.js';
+import { parseWsListenerMetadata } from '../listener/ws/metadata.js';
 import { TcpDialer } from '../dialer/tcp/dialer.js';
+import { TlsDialer } from '../dialer/tls/dialer.js';
+import { parseTlsDialerMetadata } from '../dialer/tls/metadata.js';
+import { WsDialer } from '../dialer/ws/dialer.js';
+import { parseWsDialerMetadata } from '../dialer/ws/metadata.js';
 import { MwsDialer } from '../dialer/mws/dialer.js';
 import { parseMwsDialerMetadata } from '../dialer/mws/metadata.js';
 import { HttpHandler } from '../handler/http/handler.js';
@@ -63,6 +72,20 @@ export function createBuiltinRegistries(): Registries {
       create: ({ addr, metadata }) =>
         new TcpListener({ addr, keepAlive: metadata.bool(['keepalive'], false) }),
     })
+    .register('tls', {
+      tls: true,
+      create: ({ addr, metadata, log, tls }) =>
+        new TlsListener({ ...parseTlsListenerMetadata(metadata), addr, log, tls: tls as ServerTlsOptions }),
+    })
+    .register('ws', {
+      create: ({ addr, metadata, log }) =>
+        new WsListener({ ...parseWsListenerMetadata(metadata), addr, log }),
+    })
+    .register('wss', {
+      tls: true,
+      create: ({ addr, metadata, log, tls }) =>
+        new WsListener({ ...parseWsListenerMetadata(metadata), addr, log, tls }),
+    })
     .register('mws', {
       create: ({ addr, metadata, log }) =>
         new MwsListener({ ...parseMwsListenerMetadata(metadata), addr, log }),
@@ -112,6 +135,17 @@ export function createBuiltinRegistries(): Registries {
 
   const dialers = new Registry<DialerEntry>('dialer')
     .register('tcp', { create: () => new TcpDialer() })
+    .register('tls', {
+      tls: true,
+      create: ({ metadata, tls }) =>
+        new TlsDialer({ ...parseTlsDialerMetadata(metadata), tls: tls ?? { secure: false } }),
+    })
+    .register('ws', { create: ({ metadata }) => new WsDialer(parseWsDialerMetadata(metadata)) })
+    .register('wss', {
+      tls: true,
+      create: ({ metadata, tls }) =>
+        new WsDialer({ ...parseWsDialerMetadata(metadata), tls: tls ?? { secure: false } }),
+    })
     .register('mws', { create: ({ metadata }) => new MwsDialer(parseMwsDialerMetadata(metadata)) })
     .register('mwss', {
       tls: true,

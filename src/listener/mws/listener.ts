@@ -67,9 +67,11 @@ export class MwsListener implements Listener {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    this.server.on('tlsClientError', (err: Error) =>
-      log.debug({ err: err.message }, 'mwss: TLS handshake failed'),
-    );
+    // Node reports a failed or timed-out TLS handshake but leaves the socket open.
+    this.server.on('tlsClientError', (err: Error, socket: Socket) => {
+      log.debug({ err: err.message }, 'mwss: TLS handshake failed');
+      socket.destroy();
+    });
     this.server.on('clientError', (err: Error, socket: Socket) => {
       log.debug({ err: err.message }, 'mws: malformed HTTP request');
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

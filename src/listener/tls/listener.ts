@@ -1,0 +1,71 @@
+import type net from 'node:net';
+import tls from 'node:tls';
+import type { Conn, Listener, ServerTlsOptions } from '../../core/types.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import { boundAddress, listenOn } from '../../common/listen.js';
+import { serverTlsContextOptions } from '../../common/tls-server.js';
+
+export interface TlsListenerOptions {
+  addr: string;
+  /** Certificate and key; with `ca`, client certificates are required and verified. */
+  tls: ServerTlsOptions;
+  /** Bound on a client's TLS handshake, ms; 0 or unset = 60 s. */
+  handshakeTimeout?: number | undefined;
+  keepAlive?: boolean | undefined;
+  keepAliveIdle?: number | undefined;
+  log?: Logger | undefined;
+}
+
+/** Without a configured limit, a client gets this long for its TLS handshake (ms). */
+const DEFAULT_HANDSHAKE_TIMEOUT = 60_000;
+
+/**
+ * GOST's `tls` listener: TCP plus TLS termination (no ALPN, TLS 1.2–1.3); every connection that
+ * completes its handshake goes to the handler as a Conn. A failed handshake (plaintext, a client
+ * without the required certificate, timeout) is only logged at debug: it never reaches the handler.
+ */
+export class TlsListener implements Listener {
+  private readonly opts: TlsListenerOptions;
+  private readonly server: tls.Server;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(opts: TlsListenerOptions) {
+    this.opts = opts;
+    this.server = tls.createServer({
+      ...serverTlsContextOptions(opts.tls),
+      handshakeTimeout:
+        opts.handshakeTimeout !== undefined && opts.handshakeTimeout > 0
+          ? opts.handshakeTimeout
+          : DEFAULT_HANDSHAKE_TIMEOUT,
+    });
+  }
+
+  async listen(onConn: (conn: Conn) => void): Promise<void> {
+    const log = this.opts.log ?? silentLogger;
+    // 'connection' is the raw TCP socket: tracked so close() can end connections mid-handshake too.
+    this.server.on('connection', (socket: net.Socket) => {
+      socket.setNoDelay(true);
+      if (this.opts.keepAlive) socket.setKeepAlive(true, this.opts.keepAliveIdle ?? 0);
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    this.server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+      log.debug({ remote: socket.remoteAddress, err: err.message }, 'tls: handshake failed');
+      // Node reports a handshake timeout here without closing the socket.
+      socket.destroy();
+    });
+    this.server.on('secureConnection', (socket: tls.TLSSocket) => onConn(socket));
+    await listenOn(this.server, this.opts.addr);
+  }
+
+  address(): string {
+    return boundAddress(this.server);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
+  }
+}
