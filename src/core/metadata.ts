@@ -47,6 +47,12 @@ export class Metadata {
     return this.find(keys) !== undefined;
   }
 
+  /** The spelling (as written) of the first alias present, for error messages. */
+  presentKey(...keys: string[]): string | undefined {
+    const k = this.find(keys);
+    return k === undefined ? undefined : (this.originalKeys.get(k) ?? k);
+  }
+
   /** The raw value of the first alias present. */
   raw(...keys: string[]): MetadataValue {
     const k = this.find(keys);

@@ -50,12 +50,12 @@ export function verifySmuxConfig(c: SmuxConfig): void {
 }
 
 /**
- * Builds a config the way GOST does: start from the defaults and take a given value only when it is
- * set (> 0 for numbers; booleans and the version pass through).
+ * A config the way GOST builds one: start from the defaults and take a given value only when it is
+ * set (> 0 for numbers; booleans and the version pass through). Not validated.
  */
-export function resolveSmuxConfig(partial: Partial<SmuxConfig> = {}): SmuxConfig {
+export function mergeSmuxDefaults(partial: Partial<SmuxConfig> = {}): SmuxConfig {
   const pick = (v: number | undefined, d: number): number => (v !== undefined && v > 0 ? v : d);
-  const c: SmuxConfig = {
+  return {
     version: partial.version ?? DEFAULT_SMUX_CONFIG.version,
     keepAliveDisabled: partial.keepAliveDisabled ?? DEFAULT_SMUX_CONFIG.keepAliveDisabled,
     keepAliveInterval: pick(partial.keepAliveInterval, DEFAULT_SMUX_CONFIG.keepAliveInterval),
@@ -64,6 +64,11 @@ export function resolveSmuxConfig(partial: Partial<SmuxConfig> = {}): SmuxConfig
     maxReceiveBuffer: pick(partial.maxReceiveBuffer, DEFAULT_SMUX_CONFIG.maxReceiveBuffer),
     maxStreamBuffer: pick(partial.maxStreamBuffer, DEFAULT_SMUX_CONFIG.maxStreamBuffer),
   };
+}
+
+/** mergeSmuxDefaults, then verifySmuxConfig. */
+export function resolveSmuxConfig(partial: Partial<SmuxConfig> = {}): SmuxConfig {
+  const c = mergeSmuxDefaults(partial);
   verifySmuxConfig(c);
   return c;
 }

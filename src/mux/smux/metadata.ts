@@ -1,6 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import type { Metadata } from '../../core/metadata.js';
-import { resolveSmuxConfig, type SmuxConfig } from './config.js';
+import { mergeSmuxDefaults, verifySmuxConfig, type SmuxConfig } from './config.js';
 
 /**
  * The smux settings of an mws dialer or listener. GOST's dotted keys first, then the spelling of
@@ -12,22 +12,46 @@ export function parseMuxMetadata(md: Metadata): SmuxConfig {
   const type = md.string(['mux.type'], 'smux');
   if (type !== 'smux')
     throw new ConfigError(`${md.path}.mux.type`, `unsupported multiplexer "${type}" (only smux)`);
-  const version = md.int(['mux.version', 'muxVersion'], 1);
-  const config: Partial<SmuxConfig> = {
-    version: version === 2 ? 2 : 1,
-    keepAliveDisabled: md.bool(['mux.keepaliveDisabled', 'muxKeepAliveDisabled'], false),
-    keepAliveInterval: md.duration(['mux.keepaliveInterval', 'muxKeepAliveInterval'], 0),
-    keepAliveTimeout: md.duration(['mux.keepaliveTimeout', 'muxKeepAliveTimeout'], 0),
-    maxFrameSize: md.int(['mux.maxFrameSize', 'muxMaxFrameSize'], 0),
-    maxReceiveBuffer: md.int(['mux.maxReceiveBuffer', 'muxMaxReceiveBuffer'], 0),
-    maxStreamBuffer: md.int(['mux.maxStreamBuffer', 'muxMaxStreamBuffer'], 0),
+  const keys = {
+    version: ['mux.version', 'muxVersion'],
+    keepAliveDisabled: ['mux.keepaliveDisabled', 'muxKeepAliveDisabled'],
+    keepAliveInterval: ['mux.keepaliveInterval', 'muxKeepAliveInterval'],
+    keepAliveTimeout: ['mux.keepaliveTimeout', 'muxKeepAliveTimeout'],
+    maxFrameSize: ['mux.maxFrameSize', 'muxMaxFrameSize'],
+    maxReceiveBuffer: ['mux.maxReceiveBuffer', 'muxMaxReceiveBuffer'],
+    maxStreamBuffer: ['mux.maxStreamBuffer', 'muxMaxStreamBuffer'],
+  } as const;
+  const version = md.int(keys.version, 1);
+  const bad = (field: keyof typeof keys, msg: string): never => {
+    throw new ConfigError(`${md.path}.${md.presentKey(...keys[field]) ?? keys[field][0]}`, msg);
   };
-  if (version !== 1 && version !== 2 && version > 0) {
-    throw new ConfigError(`${md.path}.mux.version`, `unsupported smux version ${version} (1 or 2)`);
+  if (version !== 1 && version !== 2 && version > 0)
+    bad('version', `unsupported smux version ${version} (1 or 2)`);
+  const config = mergeSmuxDefaults({
+    version: version === 2 ? 2 : 1,
+    keepAliveDisabled: md.bool(keys.keepAliveDisabled, false),
+    keepAliveInterval: md.duration(keys.keepAliveInterval, 0),
+    keepAliveTimeout: md.duration(keys.keepAliveTimeout, 0),
+    maxFrameSize: md.int(keys.maxFrameSize, 0),
+    maxReceiveBuffer: md.int(keys.maxReceiveBuffer, 0),
+    maxStreamBuffer: md.int(keys.maxStreamBuffer, 0),
+  });
+  // smux VerifyConfig's rules, reported against the key that broke them.
+  if (config.maxFrameSize > 65535) bad('maxFrameSize', `${config.maxFrameSize} is larger than 65535`);
+  if (config.maxReceiveBuffer > 0x7fffffff)
+    bad('maxReceiveBuffer', `${config.maxReceiveBuffer} does not fit in 31 bits`);
+  if (config.maxStreamBuffer > config.maxReceiveBuffer) {
+    bad(
+      'maxStreamBuffer',
+      `${config.maxStreamBuffer} is larger than the max receive buffer (${config.maxReceiveBuffer})`,
+    );
   }
-  try {
-    return resolveSmuxConfig(config);
-  } catch (err) {
-    throw new ConfigError(md.path, (err as Error).message);
+  if (!config.keepAliveDisabled && config.keepAliveTimeout < config.keepAliveInterval) {
+    bad(
+      'keepAliveTimeout',
+      `${config.keepAliveTimeout} ms is shorter than the keepalive interval (${config.keepAliveInterval} ms)`,
+    );
   }
+  verifySmuxConfig(config);
+  return config;
 }

@@ -149,11 +149,14 @@ export function attachWebSocketAcceptor(
     });
   }
   const handshakeLimit = opts.handshakeTimeout > 0 ? opts.handshakeTimeout : DEFAULT_HANDSHAKE_LIMIT;
-  if (opts.readHeaderTimeout > 0) {
-    server.headersTimeout = opts.readHeaderTimeout;
-    server.requestTimeout = Math.max(server.requestTimeout, opts.readHeaderTimeout);
-  }
   const pending = new WeakMap<Socket, NodeJS.Timeout>();
+  // Go's ReadHeaderTimeout: the request head must be complete in time or the connection is closed
+  // without a reply. Node's own headersTimeout is only checked every 30 s, hence a timer per socket.
+  const headerDeadlines = new WeakMap<Socket, NodeJS.Timeout>();
+  const headerDone = (socket: Socket): void => {
+    clearTimeout(headerDeadlines.get(socket));
+    headerDeadlines.delete(socket);
+  };
 
   // Over TLS the socket that upgrades is the TLS socket, which 'secureConnection' hands out.
   const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection';
@@ -161,14 +164,24 @@ export function attachWebSocketAcceptor(
     const timer = setTimeout(() => socket.destroy(), handshakeLimit);
     timer.unref();
     pending.set(socket, timer);
-    socket.once('close', () => clearTimeout(timer));
+    if (opts.readHeaderTimeout > 0) {
+      const headerTimer = setTimeout(() => socket.destroy(), opts.readHeaderTimeout);
+      headerTimer.unref();
+      headerDeadlines.set(socket, headerTimer);
+    }
+    socket.once('close', () => {
+      clearTimeout(timer);
+      headerDone(socket);
+    });
   });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    headerDone(req.socket);
     sendReply(res, checkUpgradeRequest(req, pattern) ?? errorReply(400, 'Bad Request\n'));
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    headerDone(socket);
     socket.on('error', () => socket.destroy());
     const reply = checkUpgradeRequest(req, pattern);
     if (reply !== undefined) {

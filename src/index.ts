@@ -1,0 +1,47 @@
+/**
+ * gost-ts as a library. The CLI is a thin layer over these exports:
+ *
+ *   import { configFromArgs, buildRuntime } from 'gost-ts';
+ *   const config = await configFromArgs(['-L', ':8080', '-F', 'http+mws://server:8443?path=/ws']);
+ *   const runtime = await buildRuntime(config, { log });
+ *   await runtime.start();
+ *   const conn = await runtime.dial('example.com:443', { chain: 'chain-0' });
+ */
+import { buildConfigFromArgs, parseArgs } from './cli/args.js';
+import type { Config } from './config/types.js';
+
+/** GOST command-line flags (`-L`, `-F`, `-C`, ...) to a validated config. */
+export async function configFromArgs(argv: readonly string[]): Promise<Config> {
+  return buildConfigFromArgs(parseArgs(argv));
+}
+
+// Building and running
+export { buildRuntime, type BuildOptions } from './config/build.js';
+export { Runtime } from './runtime/runtime.js';
+export { Service, type ServiceStats } from './service/service.js';
+export { loadConfigSource, parseConfigText, toYaml, toJson } from './config/load.js';
+export type * from './config/types.js';
+export { createBuiltinRegistries, type Registries } from './registry/builtins.js';
+export { Registry } from './registry/registry.js';
+export type * from './registry/plugins.js';
+
+// Contracts
+export type * from './core/types.js';
+export { TunnelError, ProtocolError, ConfigError, hasCode, type ErrorCode } from './core/errors.js';
+export { Metadata } from './core/metadata.js';
+export { silentLogger, type Logger } from './core/logger.js';
+export { parseDuration, formatDuration } from './core/duration.js';
+
+// Chains
+export { ChainRouter } from './chain/router.js';
+export { Hop } from './chain/hop.js';
+export { ChainNode } from './chain/node.js';
+export { NodeSelector } from './chain/selector.js';
+
+// The protocol core
+export * from './mux/smux/index.js';
+export { WebSocketDuplex } from './transport/websocket/ws-duplex.js';
+export { websocketConnect, buildUpgradeHeaders } from './transport/websocket/client.js';
+export { attachWebSocketAcceptor } from './transport/websocket/server.js';
+export { MwsDialer } from './dialer/mws/dialer.js';
+export { MwsListener } from './listener/mws/listener.js';
