@@ -183,7 +183,15 @@ class Builder {
       const connector = this.reg.connectors.get(node.connector.type, `${p}.connector.type`);
       const dialer = this.reg.dialers.get(node.dialer.type, `${p}.dialer.type`);
       let tls: ClientTlsOptions | undefined;
-      if (dialer.tls) tls = await resolveClientTls(node.dialer.tls);
+      if (dialer.tls) {
+        tls = await resolveClientTls(node.dialer.tls);
+        if (!tls.secure) {
+          this.buildLog.warn(
+            { node: node.name, addr: node.addr },
+            'tls: server certificate not verified (GOST default); set secure=true and caFile to verify it',
+          );
+        }
+      }
       nodes.push(
         new ChainNode({
           name: node.name,
