@@ -69,6 +69,9 @@ const IGNORED_GOST_KEYS = new Set(
   ].map((k) => k.toLowerCase()),
 );
 
+/** Keys GOST's command line turns into struct fields yet still copies into metadata bags. */
+const STRUCTURAL_KEYS = new Set(['retries']);
+
 function authInfo(auth: AuthConfig | undefined): AuthInfo | undefined {
   return auth !== undefined && auth.username !== ''
     ? { username: auth.username, password: auth.password }
@@ -104,7 +107,7 @@ function checkUnusedKeys(bags: readonly Metadata[], log: Logger, plugins: string
     }
   }
   for (const [k, { count, key, path }] of unread) {
-    if (count < (holders.get(k) ?? 0)) continue;
+    if (count < (holders.get(k) ?? 0) || STRUCTURAL_KEYS.has(k)) continue;
     if (IGNORED_GOST_KEYS.has(k)) {
       log.warn({ key, at: path }, 'GOST option not supported by gost-ts; ignored');
       continue;
