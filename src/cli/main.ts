@@ -12,6 +12,7 @@ import { buildRuntime } from '../config/build.js';
 import { createLogger } from './logger.js';
 import { runDemo } from './demo.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { PrometheusMetrics } from '../metrics/prometheus.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -75,8 +76,20 @@ async function main(argv: string[]): Promise<void> {
     log.error({ err: String(err) }, 'unhandled rejection (kept running)'),
   );
   checkBufferutil(log);
-  const runtime = await buildRuntime(config, { log });
+  const metrics =
+    config.metrics !== undefined
+      ? new PrometheusMetrics({ sessionCounts: () => runtime.sessionCounts() })
+      : undefined;
+  const runtime = await buildRuntime(config, { log, observer: metrics });
   await runtime.start();
+  if (metrics !== undefined && config.metrics !== undefined) {
+    try {
+      await metrics.serve(config.metrics.addr, config.metrics.path ?? '/metrics', log);
+    } catch (err) {
+      await runtime.close();
+      fail(`metrics: cannot listen on ${config.metrics.addr}: ${(err as Error).message}`);
+    }
+  }
   installShutdown(runtime, log);
   log.info(
     { version: VERSION, services: runtime.services.map((s) => `${s.name}@${s.address()}`) },

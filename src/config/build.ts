@@ -1,7 +1,13 @@
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Metadata } from '../core/metadata.js';
-import type { AuthInfo, Authenticator, ClientTlsOptions, ServerTlsOptions } from '../core/types.js';
+import type {
+  AuthInfo,
+  Authenticator,
+  ClientTlsOptions,
+  ConnectionObserver,
+  ServerTlsOptions,
+} from '../core/types.js';
 import { createAuthenticator } from '../common/auth.js';
 import { resolveClientTls, resolveServerTls } from '../common/tls-server.js';
 import { ChainNode } from '../chain/node.js';
@@ -24,6 +30,8 @@ import type {
 export interface BuildOptions {
   log: Logger;
   registries?: Registries | undefined;
+  /** Told about every connection of every service (metrics). */
+  observer?: ConnectionObserver | undefined;
 }
 
 /**
@@ -145,12 +153,14 @@ class Builder {
   private readonly pendingLogs: LogCall[] = [];
   private readonly buildLog: Logger = deferredLogger(this.pendingLogs);
   private readonly reg: Registries;
+  private readonly observer: ConnectionObserver | undefined;
   private readonly routers = new Map<string, Hop[]>();
 
   constructor(config: Config, opts: BuildOptions) {
     this.config = config;
     this.log = opts.log;
     this.reg = opts.registries ?? createBuiltinRegistries();
+    this.observer = opts.observer;
   }
 
   async build(): Promise<Runtime> {
@@ -282,7 +292,7 @@ class Builder {
       hops = found;
     }
     const router = new ChainRouter({ hops, retries: svc.handler.retries, log });
-    return new Service({ name: svc.name, listener, handler, router, log });
+    return new Service({ name: svc.name, listener, handler, router, log, observer: this.observer });
   }
 }
 

@@ -119,3 +119,10 @@ export interface PluginContext {
   metadata: Metadata;
   log: Logger;
 }
+
+/** What a service reports about its connections (metrics implement it). */
+export interface ConnectionObserver {
+  connectionOpened(service: string): void;
+  /** `bytesIn`: read from the client; `bytesOut`: written to it. `failed`: the handler threw. */
+  connectionClosed(service: string, stats: { bytesIn: number; bytesOut: number; failed: boolean }): void;
+}

@@ -52,6 +52,21 @@ export class Runtime {
     return new ChainRouter({ hops, log: this.log }).dial('tcp', target, opts);
   }
 
+  /** Live multiplexed sessions: held by dialers (client side) and listeners (server side). */
+  sessionCounts(): { client: number; server: number } {
+    const count = (x: unknown): number => {
+      const n = (x as { sessionCount?: unknown }).sessionCount;
+      return typeof n === 'number' ? n : 0;
+    };
+    const dialers = new Set(
+      [...this.chains.values()].flatMap((hops) => hops.flatMap((h) => h.nodes.map((n) => n.dialer))),
+    );
+    return {
+      client: [...dialers].reduce((sum, d) => sum + count(d), 0),
+      server: this.services.reduce((sum, s) => sum + count(s.listener), 0),
+    };
+  }
+
   /** Stops accepting, closes connections, and closes every pooled session. */
   async close(): Promise<void> {
     const started = this.started;

@@ -1,4 +1,4 @@
-import type { Conn, Handler, Listener, Router } from '../core/types.js';
+import type { Conn, ConnectionObserver, Handler, Listener, Router } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 
 export interface ServiceOptions {
@@ -7,6 +7,16 @@ export interface ServiceOptions {
   handler: Handler;
   router: Router;
   log: Logger;
+  observer?: ConnectionObserver | undefined;
+}
+
+/** Bytes a connection carried, when its type counts them (sockets, smux streams). */
+function byteCounts(conn: Conn): { bytesIn: number; bytesOut: number } {
+  const c = conn as Conn & { bytesRead?: unknown; bytesWritten?: unknown };
+  return {
+    bytesIn: typeof c.bytesRead === 'number' ? c.bytesRead : 0,
+    bytesOut: typeof c.bytesWritten === 'number' ? c.bytesWritten : 0,
+  };
 }
 
 export interface ServiceStats {
@@ -27,6 +37,7 @@ export class Service {
   private readonly handler: Handler;
   private readonly router: Router;
   private readonly log: Logger;
+  private readonly observer: ConnectionObserver | undefined;
   private readonly abort = new AbortController();
   private readonly open = new Set<Conn>();
   private accepted = 0;
@@ -37,6 +48,7 @@ export class Service {
     this.handler = opts.handler;
     this.router = opts.router;
     this.log = opts.log;
+    this.observer = opts.observer;
   }
 
   get stats(): ServiceStats {
@@ -61,14 +73,21 @@ export class Service {
     // The handler owns the connection; this listener only keeps an error from going unhandled.
     conn.on('error', (err: Error) => log.debug({ err: err.message }, 'connection error'));
     log.debug('accepted');
+    this.observer?.connectionOpened(this.name);
     const started = Date.now();
+    let failed = false;
     this.handler
       .handle(conn, { router: this.router, log, signal: this.abort.signal, clientAddr: client })
-      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'handler failed'))
+      .catch((err: unknown) => {
+        failed = true;
+        log.warn({ err: (err as Error).message }, 'handler failed');
+      })
       .finally(() => {
         this.open.delete(conn);
         if (!conn.destroyed) conn.destroy();
-        log.debug({ ms: Date.now() - started }, 'closed');
+        const bytes = byteCounts(conn);
+        this.observer?.connectionClosed(this.name, { ...bytes, failed });
+        log.debug({ ms: Date.now() - started, ...bytes }, 'closed');
       });
   }
 

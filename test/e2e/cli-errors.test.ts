@@ -33,7 +33,10 @@ test('an ill-typed option exits 1 naming the key and the expected type', () =>
   expectOneLineError(['-L', 'http+mws://127.0.0.1:0?mux.version=abc'], /mux\.version.*integer/));
 
 test('an impossible smux setting exits 1 naming it', () =>
-  expectOneLineError(['-L', ':0', '-F', 'http+mws://127.0.0.1:1?mux.maxFrameSize=70000'], /max frame size/));
+  expectOneLineError(
+    ['-L', ':0', '-F', 'http+mws://127.0.0.1:1?mux.maxFrameSize=70000'],
+    /mux\.maxFrameSize: 70000 is larger than 65535/,
+  ));
 
 test('an unknown plugin type in a config file exits 1 naming it', () =>
   expectOneLineError(

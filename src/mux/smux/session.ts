@@ -330,6 +330,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
 
   /** Bytes moved into a reader's buffer: back to the budget, and (v2) acknowledged to the peer. */
   private consumed(stream: SmuxStream, n: number): void {
+    stream.bytesRead += n;
     this.returnTokens(n);
     if (this.config.version !== 2 || this.closed) return;
     stream.numRead = (stream.numRead + n) >>> 0;
@@ -493,6 +494,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
         const start = stream.pendingOffset;
         this.writeCarrier(encodePsh(this.config.version, stream.id, chunk.subarray(start, start + n)));
         stream.numWritten = (stream.numWritten + n) >>> 0;
+        stream.bytesWritten += n;
         stream.pendingOffset += n;
         if (stream.pendingOffset >= chunk.length) {
           (done ??= []).push(stream.pendingCb as (err?: Error | null) => void);

@@ -71,6 +71,10 @@ export class SmuxStream extends Duplex {
   numWritten = 0;
   peerConsumed = 0;
   peerWindow = INITIAL_PEER_WINDOW;
+  /** Bytes delivered to this stream's reader so far. */
+  bytesRead = 0;
+  /** Bytes of this stream's writes handed to the carrier so far. */
+  bytesWritten = 0;
   /** @internal v2 receive accounting: bytes delivered in all, and since the last UPD. */
   numRead = 0;
   readSinceUpd = 0;

@@ -1,0 +1,100 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConnectionObserver } from '../core/types.js';
+import type { Logger } from '../core/logger.js';
+import { listenOn } from '../common/listen.js';
+
+/** Live figures read at scrape time (sessions held by mws dialers and listeners). */
+export interface SessionSource {
+  sessionCounts(): { client: number; server: number };
+}
+
+/**
+ * Prometheus metrics with GOST's names (`gost_service_*`), plus `gost_mws_sessions` and Node's
+ * process metrics, served at `addr` + `path` (GOST: `-metrics :9000`, path `/metrics`).
+ */
+export class PrometheusMetrics implements ConnectionObserver {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'gost_service_requests_total',
+    help: 'Connections accepted by a service',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
+  });
+  private readonly inFlight = new Gauge({
+    name: 'gost_service_requests_in_flight',
+    help: 'Connections being handled',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
+  });
+  private readonly input = new Counter({
+    name: 'gost_service_transfer_input_bytes_total',
+    help: 'Bytes read from clients',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
+  });
+  private readonly output = new Counter({
+    name: 'gost_service_transfer_output_bytes_total',
+    help: 'Bytes written to clients',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
+  });
+  private readonly errors = new Counter({
+    name: 'gost_service_handler_errors_total',
+    help: 'Connections whose handler failed',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
+  });
+  private server: http.Server | undefined;
+
+  constructor(sessions?: SessionSource) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'gost_mws_sessions',
+      help: 'Live mws/mwss smux sessions',
+      labelNames: ['side'] as const,
+      registers: [this.registry],
+      collect() {
+        const counts = sessions?.sessionCounts() ?? { client: 0, server: 0 };
+        this.set({ side: 'client' }, counts.client);
+        this.set({ side: 'server' }, counts.server);
+      },
+    });
+  }
+
+  connectionOpened(service: string): void {
+    this.requests.inc({ service });
+    this.inFlight.inc({ service });
+  }
+
+  connectionClosed(service: string, stats: { bytesIn: number; bytesOut: number; failed: boolean }): void {
+    this.inFlight.dec({ service });
+    this.input.inc({ service }, stats.bytesIn);
+    this.output.inc({ service }, stats.bytesOut);
+    if (stats.failed) this.errors.inc({ service });
+  }
+
+  /** Serves the metrics over HTTP; resolves with the bound address. */
+  async serve(addr: string, path: string, log: Logger): Promise<string> {
+    const server = http.createServer((req, res) => {
+      if ((req.url ?? '').split('?')[0] !== path) {
+        res.writeHead(404).end('404 page not found\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(text),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+    });
+    await listenOn(server, addr);
+    this.server = server;
+    const a = server.address() as AddressInfo;
+    log.info({ addr: `${a.address}:${a.port}`, path }, 'metrics: serving');
+    return `${a.address}:${a.port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
