@@ -4,6 +4,8 @@
 #   scripts/setup.sh --with-go  also the Go toolchain and the smux/websocket sources of the interop peer
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Progress goes to stderr so commands like `npm run bench -- --json` keep stdout clean.
+exec 1>&2
 
 with_go=0
 [ "${1:-}" = "--with-go" ] && with_go=1

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Conn, ConnectionObserver, Handler, Listener, Router } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 
@@ -49,6 +50,8 @@ export class Service {
     this.router = opts.router;
     this.log = opts.log;
     this.observer = opts.observer;
+    // Every live connection listens for the service's shutdown; thousands at once are expected.
+    setMaxListeners(0, this.abort.signal);
   }
 
   get stats(): ServiceStats {

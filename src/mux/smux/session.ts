@@ -27,6 +27,13 @@ export interface SmuxSessionOptions extends Partial<SmuxConfig> {
   acceptStreams?: boolean;
   /** High-water mark of each stream's readable and writable side (bytes). Default 64 KiB. */
   streamHighWaterMark?: number;
+  /**
+   * v2: how long a write blocked on window may wait for an update after the peer's FIN (ms). An
+   * xtaci peer forgets the stream when it sends FIN and never updates the window again (xtaci fails
+   * such a write at once); a gost-ts peer keeps reading until both sides closed, so the update does
+   * come. Default 10 s, like GOST's relay linger.
+   */
+  finWindowTimeout?: number;
   /** Addresses reported by every stream (the carrier's). */
   remoteAddress?: string | undefined;
   remotePort?: number | undefined;
@@ -62,6 +69,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   readonly isClient: boolean;
   private readonly carrier: Duplex;
   private readonly acceptStreams: boolean;
+  private readonly finWindowTimeout: number;
   private readonly streamOpts: ConstructorParameters<typeof SmuxStream>[2];
   private readonly decoder: FrameDecoder;
   private readonly streams = new Map<number, SmuxStream>();
@@ -89,6 +97,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     this.isClient = opts.client;
     this.carrier = carrier;
     this.acceptStreams = opts.acceptStreams ?? !opts.client;
+    this.finWindowTimeout = opts.finWindowTimeout ?? 10_000;
     this.streamOpts = {
       highWaterMark: opts.streamHighWaterMark ?? 65_536,
       remoteAddress: opts.remoteAddress,
@@ -275,6 +284,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
         if (stream === undefined) return;
         stream.peerConsumed = frame.consumed;
         stream.peerWindow = frame.window;
+        if (this.windowLeft(stream) > 0) this.clearFinWindowWait(stream);
         if (stream.pendingChunk !== null) this.enqueueSend(stream);
         this.flush();
         return;
@@ -296,7 +306,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
 
   private onPeerFin(stream: SmuxStream): void {
     stream.peerFin = true;
-    if (stream.pendingCb !== null && this.windowLeft(stream) <= 0) this.failWindowWait(stream);
+    if (stream.pendingCb !== null && this.windowLeft(stream) <= 0) this.armFinWindowWait(stream);
     if (stream.recvQueue.length === 0) this.pushEof(stream);
     if (stream.finSent) this.detach(stream);
   }
@@ -386,6 +396,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   }
 
   streamDestroyed(stream: SmuxStream): void {
+    this.clearFinWindowWait(stream);
     if (stream.pendingCb !== null) {
       const cb = stream.pendingCb;
       this.clearPending(stream);
@@ -420,19 +431,27 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     stream.pendingOffset = 0;
   }
 
-  /**
-   * xtaci writeV2: a write waiting for window after the peer's FIN can never proceed. Returns the
-   * failing callback when `deferred` (inside flush), else calls it.
-   */
-  private failWindowWait(stream: SmuxStream, deferred: true): (err?: Error | null) => void;
-  private failWindowWait(stream: SmuxStream): void;
-  private failWindowWait(stream: SmuxStream, deferred = false): ((err?: Error | null) => void) | void {
-    const cb = stream.pendingCb as (err?: Error | null) => void;
-    this.clearPending(stream);
-    const err = new TunnelError('ERR_SMUX_STREAM_CLOSED', `smux: stream ${stream.id} closed by peer`);
-    const fail = (): void => cb(err);
-    if (deferred) return fail;
-    fail();
+  /** v2, peer FIN seen while blocked on window: wait `finWindowTimeout` for an update, then fail. */
+  private armFinWindowWait(stream: SmuxStream): void {
+    if (stream.finWindowTimer !== undefined) return;
+    stream.finWindowTimer = setTimeout(() => {
+      stream.finWindowTimer = undefined;
+      const cb = stream.pendingCb;
+      if (cb === null || this.windowLeft(stream) > 0) return;
+      this.clearPending(stream);
+      cb(
+        new TunnelError(
+          'ERR_SMUX_STREAM_CLOSED',
+          `smux: stream ${stream.id} closed by peer while waiting for window`,
+        ),
+      );
+    }, this.finWindowTimeout);
+    stream.finWindowTimer.unref();
+  }
+
+  private clearFinWindowWait(stream: SmuxStream): void {
+    clearTimeout(stream.finWindowTimer);
+    stream.finWindowTimer = undefined;
   }
 
   private enqueueSend(stream: SmuxStream): void {
@@ -487,8 +506,8 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
         if (chunk === null || stream.detached) continue;
         const room = this.windowLeft(stream);
         if (room <= 0) {
-          if (stream.peerFin) (done ??= []).push(this.failWindowWait(stream, true));
-          continue; // otherwise resumed by the next UPD
+          if (stream.peerFin) this.armFinWindowWait(stream);
+          continue; // resumed by the next UPD
         }
         const n = Math.min(this.config.maxFrameSize, chunk.length - stream.pendingOffset, room);
         const start = stream.pendingOffset;

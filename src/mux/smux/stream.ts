@@ -27,7 +27,8 @@ function noop(): void {}
  *
  * Closing follows xtaci/smux 1.5.16 (the version GOST's Debian build links): `end()` sends FIN once;
  * a FIN from the peer ends the readable side after the buffered data. Writing after the peer's FIN
- * is still allowed (v1), except that a v2 write waiting for window fails, since no update can come.
+ * is still allowed, except that a v2 write waiting for window after it fails unless an update
+ * arrives within `finWindowTimeout`.
  * An xtaci peer forgets a stream when it sends FIN and drops such data, so across GOST there is no
  * half-close (facts §3.6); between two gost-ts ends the stream stays open until both sides sent FIN,
  * which gives a true half-close. `destroy()` sends FIN if none was sent and drops unread data.
@@ -65,6 +66,8 @@ export class SmuxStream extends Duplex {
   pendingChunk: Buffer | null = null;
   pendingOffset = 0;
   pendingCb: ((err?: Error | null) => void) | null = null;
+  /** @internal v2: pending deadline for a window update after the peer's FIN. */
+  finWindowTimer: NodeJS.Timeout | undefined = undefined;
   /** @internal Whether the stream sits in the session's send rotation. */
   queuedForSend = false;
   /** @internal v2 send accounting (u32 arithmetic). */

@@ -101,8 +101,8 @@ test('half-close between two gost-ts ends: the side that got FIN can still answe
   assert.equal((await got).toString(), 'echo:request');
 });
 
-test('v2: a write blocked on window fails once the peer sent FIN (xtaci writeV2)', async (t) => {
-  const { client, server, close } = await pair({ version: 2 });
+test('v2: a write blocked on window fails when no update follows the peer FIN (xtaci peer)', async (t) => {
+  const { client, server, close } = await pair({ version: 2, finWindowTimeout: 200 });
   t.after(close);
   const accepted = once(server, 'stream') as Promise<[SmuxStream]>;
   const s = client.openStream();
@@ -113,9 +113,30 @@ test('v2: a write blocked on window fails once the peer sent FIN (xtaci writeV2)
     s.write(Buffer.alloc(1024 * 1024), (e) => resolve(e as Error)),
   );
   await delay(100);
+  // Like an xtaci peer: FIN, then the stream is forgotten and never read again.
   peer.end();
+  const started = Date.now();
   const err = await failed;
   assert.ok(hasCode(err, 'ERR_SMUX_STREAM_CLOSED'), String(err));
+  assert.ok(Date.now() - started >= 150, 'waited for an update first');
+});
+
+test('v2: a write blocked on window completes after the peer FIN when updates follow (gost-ts peer)', async (t) => {
+  const { client, server, close } = await pair({ version: 2, finWindowTimeout: 5000 });
+  t.after(close);
+  const accepted = once(server, 'stream') as Promise<[SmuxStream]>;
+  const s = client.openStream();
+  s.write('x');
+  const [peer] = await accepted;
+  peer.pause();
+  const big = randomBytes(2 * 1024 * 1024);
+  const written = new Promise<Error | null | undefined>((resolve) => s.write(big, resolve));
+  await delay(100);
+  peer.end(); // half-close: the peer still reads
+  const got = readAll(peer.resume());
+  s.end();
+  assert.equal((await written) ?? null, null);
+  assert.equal((await got).length, big.length + 1);
 });
 
 test('destroying a stream sends FIN; the peer sees end of stream', async (t) => {
