@@ -8,6 +8,9 @@
 //	go-peer server -listen 127.0.0.1:0 [flags]   WebSocket+smux server, streams go to an HTTP proxy handler
 //	go-peer client -listen 127.0.0.1:0 -server HOST:PORT [flags]
 //	                                            local TCP proxy whose connections ride one smux session
+//	go-peer target -listen 127.0.0.1:0           benchmark sink/source/echo server (target.go)
+//	go-peer load -target HOST:PORT -mode M [-proxy HOST:PORT] [flags]
+//	                                            benchmark load generator (load.go)
 //
 // Machine-readable events are printed to stdout, one line each (see emit); errors go to stderr.
 package main
@@ -112,7 +115,7 @@ func (m *muxFlags) config() *smux.Config {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: go-peer server|client [flags]   (go-peer server -h / go-peer client -h for flags)")
+	fmt.Fprintln(os.Stderr, "usage: go-peer server|client|target|load [flags]   (go-peer server -h / go-peer client -h for flags)")
 	os.Exit(2)
 }
 
@@ -126,6 +129,10 @@ func main() {
 		run = parseServer(os.Args[2:])
 	case "client":
 		run = parseClient(os.Args[2:])
+	case "target":
+		run = parseTarget(os.Args[2:])
+	case "load":
+		run = parseLoad(os.Args[2:])
 	default:
 		usage()
 	}

@@ -1,0 +1,175 @@
+/**
+ * Turns scenario results into table rows (one per metric, one column per setup, plus the ratios of
+ * the gost-ts pair to the Go pair and to direct TCP) and renders them.
+ */
+import type { Metric, Scenario, ScenarioResult } from './scenarios.js';
+import { GiB, metricsOf } from './scenarios.js';
+import type { SetupName } from './setups.js';
+import { SETUP_LABELS, SETUP_NAMES } from './setups.js';
+
+export interface Row {
+  metric: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  /** null: not run, failed, or not applicable (e.g. CPU of direct). */
+  values: Record<SetupName, number | null>;
+  /** Setups whose value comes from a run with errors (some connections failed). */
+  withErrors: SetupName[];
+  /** gost-ts ÷ go-pair and gost-ts ÷ direct. */
+  oursOverGo: number | null;
+  oursOverDirect: number | null;
+  /** How gost-ts compares with go-pair, with a ±5 % dead band. */
+  verdict: 'win' | 'lose' | '≈' | null;
+}
+
+/** A ratio within this factor of 1 counts as a tie. */
+const TIE = 0.05;
+
+/** A cell before formatting: the value and whether its run had failed connections. */
+interface Cell {
+  value: number | undefined;
+  withErrors: boolean;
+}
+
+/**
+ * One row per metric of every scenario, for every smux version the scenario ran with, then the CPU
+ * of all bulk scenarios together. Direct TCP has no smux, so its v1 result also fills v2 rows.
+ */
+export function buildRows(
+  scenarios: readonly Scenario[],
+  results: readonly ScenarioResult[],
+  muxVersions: readonly (1 | 2)[],
+): Row[] {
+  const rows: Row[] = [];
+  const find = (setup: SetupName, scenario: string, mux: 1 | 2): ScenarioResult | undefined =>
+    results.find(
+      (r) => r.setup === setup && r.scenario === scenario && (setup === 'direct' || r.mux === mux),
+    );
+  for (const s of scenarios) {
+    for (const mux of muxVersions) {
+      const ran = results.some((r) => r.scenario === s.name && r.mux === mux);
+      if (mux === 2 && (!s.hol || !ran)) continue;
+      const suffix = muxVersions.length > 1 && s.hol ? ` [smux v${String(mux)}]` : '';
+      for (const m of metricsOf(s)) {
+        rows.push(
+          makeRow(`${m.label}${suffix}`, m, (setup) => {
+            const r = find(setup, s.name, mux);
+            if (r === undefined) return undefined;
+            return {
+              value: r.error === undefined ? m.value(r) : undefined,
+              withErrors: (r.load?.errors ?? 0) > 0,
+            };
+          }),
+        );
+      }
+    }
+  }
+  const bulk = new Set(scenarios.filter((s) => s.group === 'bulk').map((s) => s.name));
+  if (bulk.size > 0) {
+    const metric = { label: 'all bulk: CPU', unit: 's/GiB', better: 'lower' } as const;
+    rows.push(
+      makeRow(metric.label, metric, (setup) => {
+        const rs = results.filter((r) => r.setup === setup && r.mux === 1 && bulk.has(r.scenario));
+        let cpu = 0;
+        let bytes = 0;
+        for (const r of rs) {
+          if (r.cpuS === undefined || r.load === undefined || r.error !== undefined) {
+            return undefined;
+          }
+          cpu += r.cpuS.client + r.cpuS.server;
+          bytes += r.load.bytes;
+        }
+        return {
+          value: bytes > 0 ? cpu / (bytes / GiB) : undefined,
+          withErrors: rs.some((r) => (r.load?.errors ?? 0) > 0),
+        };
+      }),
+    );
+  }
+  return rows;
+}
+
+function makeRow(
+  label: string,
+  m: Pick<Metric, 'unit' | 'better'>,
+  cellOf: (setup: SetupName) => Cell | undefined,
+): Row {
+  const values = {} as Record<SetupName, number | null>;
+  const withErrors: SetupName[] = [];
+  for (const setup of SETUP_NAMES) {
+    const c = cellOf(setup);
+    values[setup] = c?.value === undefined || !Number.isFinite(c.value) ? null : c.value;
+    if (c?.withErrors === true) withErrors.push(setup);
+  }
+  const ratio = (a: number | null, b: number | null): number | null =>
+    a === null || b === null || b === 0 ? null : a / b;
+  const oursOverGo = ratio(values['gost-ts'], values['go-pair']);
+  let verdict: Row['verdict'] = null;
+  if (oursOverGo !== null && oursOverGo > 0) {
+    const ahead = m.better === 'higher' ? oursOverGo : 1 / oursOverGo;
+    verdict = ahead > 1 + TIE ? 'win' : ahead < 1 - TIE ? 'lose' : '≈';
+  }
+  return {
+    metric: label,
+    unit: m.unit,
+    better: m.better,
+    values,
+    withErrors,
+    oursOverGo,
+    oursOverDirect: ratio(values['gost-ts'], values.direct),
+    verdict,
+  };
+}
+
+/** 3 significant digits, whole numbers from 1000 up. */
+export function formatNumber(v: number): string {
+  if (v === 0) return '0';
+  if (Math.abs(v) >= 1000) return Math.round(v).toString();
+  return Number(v.toPrecision(3)).toString();
+}
+
+/** The table as fixed-width text. */
+export function renderTable(rows: readonly Row[]): string {
+  const head = [
+    'metric',
+    'unit',
+    'better',
+    ...SETUP_NAMES.map((s) => SETUP_LABELS[s]),
+    'ours/go',
+    'ours/direct',
+    'vs go',
+  ];
+  const body = rows.map((r) => [
+    r.metric,
+    r.unit,
+    r.better === 'higher' ? '↑ higher' : '↓ lower',
+    ...SETUP_NAMES.map((s) => {
+      const v = r.values[s];
+      const cell = v === null ? '—' : formatNumber(v);
+      return r.withErrors.includes(s) ? `${cell}*` : cell;
+    }),
+    r.oursOverGo === null ? '—' : `${r.oursOverGo.toFixed(2)}x`,
+    r.oursOverDirect === null ? '—' : `${r.oursOverDirect.toFixed(2)}x`,
+    r.verdict ?? '—',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => {
+        const w = widths[i] ?? 0;
+        // Text columns left-aligned, figures right-aligned.
+        return i < 3 ? c.padEnd(w) : c.padStart(w);
+      })
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(head), rule, ...body.map(line)].join('\n');
+}
+
+/** The legend printed under the table. */
+export const LEGEND = [
+  'ours = the gost-ts pair; ratio = ours ÷ other. ↑ rows: ratio > 1 means ours is ahead;',
+  '↓ rows: ratio < 1 means ours is ahead. "vs go": win/lose beyond ±5 %, else ≈.',
+  'CPU = user+system seconds of both tunnel processes per GiB moved (direct: no tunnel).',
+  '* = some connections of that run failed (see "errors" in the JSON). — = not run or n/a.',
+].join('\n');
