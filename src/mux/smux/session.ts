@@ -9,9 +9,10 @@ import {
   CMD_PSH,
   CMD_SYN,
   CMD_UPD,
+  HEADER_SIZE,
   encodeControl,
-  encodePsh,
   encodeUpd,
+  writeHeader,
   type Frame,
 } from './frame.js';
 import { SmuxStream, type StreamEngine } from './stream.js';
@@ -41,6 +42,15 @@ export interface SmuxSessionOptions extends Partial<SmuxConfig> {
   localPort?: number | undefined;
 }
 
+/**
+ * A carrier that takes a frame as header + payload without the caller joining them (the WebSocket
+ * adapter writes them as one message). `head` may be reused once the call returns. False means
+ * wait for 'drain'.
+ */
+export interface FrameWriter {
+  writeFrame(head: Buffer, body?: Buffer): boolean;
+}
+
 export interface SmuxSessionEvents {
   stream: [stream: SmuxStream];
   /** Emitted once; `err` says why unless closed locally without one. */
@@ -68,6 +78,9 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   readonly config: Readonly<SmuxConfig>;
   readonly isClient: boolean;
   private readonly carrier: Duplex;
+  private readonly frameWriter: FrameWriter | undefined;
+  /** Header of the PSH being sent; FrameWriter copies it, the fallback path joins it. */
+  private readonly pshHeader = Buffer.allocUnsafe(HEADER_SIZE);
   private readonly acceptStreams: boolean;
   private readonly finWindowTimeout: number;
   private readonly streamOpts: ConstructorParameters<typeof SmuxStream>[2];
@@ -96,6 +109,8 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     this.config = Object.freeze(resolveSmuxConfig(opts));
     this.isClient = opts.client;
     this.carrier = carrier;
+    const fw = carrier as Duplex & Partial<FrameWriter>;
+    this.frameWriter = typeof fw.writeFrame === 'function' ? (fw as FrameWriter) : undefined;
     this.acceptStreams = opts.acceptStreams ?? !opts.client;
     this.finWindowTimeout = opts.finWindowTimeout ?? 10_000;
     this.streamOpts = {
@@ -485,8 +500,11 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     return (stream.peerWindow | 0) - inflight;
   }
 
-  private writeCarrier(buf: Buffer): void {
-    if (!this.carrier.write(buf)) this.carrierFull = true;
+  private writeCarrier(head: Buffer, body?: Buffer): void {
+    let ok: boolean;
+    if (this.frameWriter !== undefined) ok = this.frameWriter.writeFrame(head, body);
+    else ok = this.carrier.write(body === undefined ? head : Buffer.concat([head, body]));
+    if (!ok) this.carrierFull = true;
   }
 
   private flush(): void {
@@ -511,7 +529,8 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
         }
         const n = Math.min(this.config.maxFrameSize, chunk.length - stream.pendingOffset, room);
         const start = stream.pendingOffset;
-        this.writeCarrier(encodePsh(this.config.version, stream.id, chunk.subarray(start, start + n)));
+        writeHeader(this.pshHeader, 0, this.config.version, CMD_PSH, n, stream.id);
+        this.writeCarrier(this.pshHeader, chunk.subarray(start, start + n));
         stream.numWritten = (stream.numWritten + n) >>> 0;
         stream.bytesWritten += n;
         stream.pendingOffset += n;

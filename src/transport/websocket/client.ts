@@ -121,6 +121,7 @@ export function websocketConnect(
           readBufferSize: opts.readBufferSize || undefined,
           fragmentSize: opts.writeBufferSize || undefined,
           pingInterval: opts.pingInterval,
+          masked: true,
         }),
       );
     };

@@ -1,6 +1,8 @@
 import { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
+import type { Socket } from 'node:net';
 import { ProtocolError, TunnelError } from '../../core/errors.js';
+import { encodeBinaryMessage } from './frame-writer.js';
 
 /** What the adapter needs of the connection under the WebSocket: a Duplex, with addresses if known. */
 export type CarrierSocket = Duplex & {
@@ -30,6 +32,8 @@ export interface WebSocketDuplexOptions {
   coalesce?: boolean | undefined;
   /** Send a ping this often (ms) and fail when no pong arrives within twice that. 0 = off. */
   pingInterval?: number | undefined;
+  /** Client side: frames are masked (RFC 6455). */
+  masked?: boolean | undefined;
 }
 
 /** Largest message built by coalescing small frames. */
@@ -56,6 +60,8 @@ export class WebSocketDuplex extends Duplex {
   private readonly writeLimit: number;
   private readonly fragmentSize: number;
   private readonly coalesce: boolean;
+  private readonly masked: boolean;
+  private frameDrainPending = false;
   private waitingWrite: (() => void) | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pongDeadline: NodeJS.Timeout | undefined;
@@ -75,6 +81,7 @@ export class WebSocketDuplex extends Duplex {
     this.writeLimit = opts.writeHighWaterMark ?? 256 * 1024;
     this.fragmentSize = opts.fragmentSize ?? 0;
     this.coalesce = opts.coalesce ?? true;
+    this.masked = opts.masked ?? false;
 
     ws.binaryType = 'nodebuffer';
     ws.on('message', this.wsOnMessage);
@@ -118,7 +125,40 @@ export class WebSocketDuplex extends Duplex {
 
   private readonly socketOnDrain = (): void => {
     this.wakeWriter();
+    if (this.frameDrainPending && this.socket.writableLength < this.writeLimit) {
+      this.frameDrainPending = false;
+      this.emit('drain');
+    }
   };
+
+  /**
+   * Sends `head` + `body` as one binary message, written straight to the socket: no copy of `body`
+   * unmasked, one masking copy masked (ws' sender would copy once more to join the two). `head` is
+   * copied before returning, so the caller may reuse it. Returns false when the caller should wait
+   * for 'drain'.
+   *
+   * Compression and gorilla-style fragmentation need ws' sender, and anything already queued on the
+   * Writable side must go first: those cases take the ordinary write path.
+   */
+  writeFrame(head: Buffer, body?: Buffer): boolean {
+    if (this.destroyed || this.writableEnded || this.ws.readyState !== this.ws.OPEN) return false;
+    if (this.fragmentSize > 0 || this.ws.extensions !== '' || this.writableLength > 0) {
+      return this.write(body !== undefined ? Buffer.concat([head, body]) : Buffer.from(head));
+    }
+    const parts = encodeBinaryMessage(head, body, this.masked);
+    if (parts.length === 1) {
+      this.socket.write(parts[0]);
+    } else {
+      // Header and payload in one writev.
+      const corkable = typeof (this.socket as Partial<Socket>).cork === 'function';
+      if (corkable) (this.socket as Socket).cork();
+      for (const part of parts) this.socket.write(part);
+      if (corkable) (this.socket as Socket).uncork();
+    }
+    if (this.socket.writableLength < this.writeLimit) return true;
+    this.frameDrainPending = true;
+    return false;
+  }
 
   private wakeWriter(): void {
     if (this.waitingWrite !== undefined && this.ws.bufferedAmount < this.writeLimit) {
