@@ -52,10 +52,9 @@ async function mwssPair(
     log: silentLogger,
   });
   const tlsSockets: TLSSocket[] = [];
-  (listener as unknown as { server: { on(e: string, f: (s: TLSSocket) => void): void } }).server.on(
-    'secureConnection',
-    (s) => tlsSockets.push(s),
-  );
+  (
+    listener as unknown as { host: { server: { on(e: string, f: (s: TLSSocket) => void): void } } }
+  ).host.server.on('secureConnection', (s) => tlsSockets.push(s));
   await listener.listen(echoConn);
   const dialer = new MwsDialer({
     ...parseMwsDialerMetadata(new Metadata(dialerMd)),
