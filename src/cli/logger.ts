@@ -1,6 +1,12 @@
 import { pino } from 'pino';
 import type { Logger } from '../core/logger.js';
 
+function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  return { type: err.name, ...(typeof code === 'string' ? { code } : {}), message: err.message };
+}
+
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
 /**
@@ -10,7 +16,12 @@ const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 export function createLogger(level: string | undefined): Logger {
   const chosen = (level ?? process.env['GOST_LOGGER_LEVEL'] ?? 'info').toLowerCase();
   return pino(
-    { level: LEVELS.has(chosen) ? chosen : 'info', base: { pid: process.pid } },
+    {
+      level: LEVELS.has(chosen) ? chosen : 'info',
+      base: { pid: process.pid },
+      // Our messages already carry their causes; pino's default would append each cause again.
+      serializers: { err: serializeError },
+    },
     pino.destination({ fd: 2, sync: false }),
   );
 }

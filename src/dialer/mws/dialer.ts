@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { TunnelError, hasCode } from '../../core/errors.js';
+import { ProtocolError, TunnelError, hasCode } from '../../core/errors.js';
 import type { ClientTlsOptions, Conn, DialContext, Dialer } from '../../core/types.js';
 import type { Logger } from '../../core/logger.js';
 import { SmuxSession } from '../../mux/smux/session.js';
@@ -67,7 +67,9 @@ export class MwsDialer implements Dialer {
       (s) => {
         s.once('close', (err) => {
           this.drop(addr, s);
-          ctx.log.debug({ addr, err: err?.message }, 'mws: session closed');
+          if (err instanceof ProtocolError)
+            ctx.log.warn({ addr, err: err.message }, 'mws: session closed on a protocol error');
+          else ctx.log.debug({ addr, err: err?.message }, 'mws: session closed');
         });
         if (s.isClosed) this.drop(addr, s);
       },

@@ -1,4 +1,5 @@
 import type { Conn, Listener, ServerTlsOptions } from '../../core/types.js';
+import { ProtocolError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { SmuxSession } from '../../mux/smux/session.js';
 import type { SmuxStream } from '../../mux/smux/stream.js';
@@ -69,7 +70,10 @@ export class MwsListener implements Listener {
     session.on('stream', (stream: SmuxStream) => this.accept(stream));
     session.once('close', (err) => {
       this.sessions.delete(session);
-      log.debug({ remote, err: err?.message }, 'mws: session closed');
+      // A peer that breaks the protocol (e.g. a mux.version mismatch) is worth an operator's eye.
+      if (err instanceof ProtocolError)
+        log.warn({ remote, err: err.message }, 'mws: session closed on a protocol error');
+      else log.debug({ remote, err: err?.message }, 'mws: session closed');
     });
   }
 

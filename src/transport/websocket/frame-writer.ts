@@ -55,7 +55,7 @@ function writeHeader(buf: Buffer, payloadLength: number, masked: boolean): numbe
     buf.writeUInt32BE(payloadLength >>> 0, 6);
     off = 10;
   }
-  if (masked) buf[1] = (buf[1]) | 0x80;
+  if (masked) buf[1] = buf[1] | 0x80;
   return off;
 }
 
