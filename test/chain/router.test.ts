@@ -76,7 +76,7 @@ test('a session that died under the attempt gets one transparent retry even with
   assert.equal(always.dials, 2, 'only one extra attempt');
 });
 
-test('round robin takes nodes in turn and skips a failed node for failTimeout', async () => {
+test('round robin takes nodes in turn and skips a failed node for failTimeout', () => {
   const a = node('a', fakeDialer(['ok']));
   const b = node('b', fakeDialer(['ok']));
   const c = node('c', fakeDialer(['ok']));
