@@ -1,4 +1,4 @@
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { splitHostPort, joinHostPort } from './addr.js';
 
 /**
@@ -26,4 +26,23 @@ export function boundAddress(server: Server): string {
   const a = server.address();
   if (a === null || typeof a === 'string') return a ?? '';
   return joinHostPort(a.address, a.port);
+}
+
+/**
+ * Tracks the sockets a server accepts so that closing it also ends them (server.close() alone waits
+ * for every open connection).
+ */
+export function trackSockets(server: Server): { close(): Promise<void> } {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
 }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Conn, Listener } from '../../core/types.js';
-import { boundAddress, listenOn } from '../../common/listen.js';
+import { boundAddress, listenOn, trackSockets } from '../../common/listen.js';
 
 export interface TcpListenerOptions {
   addr: string;
@@ -13,7 +13,7 @@ export interface TcpListenerOptions {
 export class TcpListener implements Listener {
   private readonly opts: TcpListenerOptions;
   private readonly server = net.createServer({ noDelay: true });
-  private readonly sockets = new Set<net.Socket>();
+  private readonly tracked = trackSockets(this.server);
 
   constructor(opts: TcpListenerOptions) {
     this.opts = opts;
@@ -22,8 +22,6 @@ export class TcpListener implements Listener {
   async listen(onConn: (conn: Conn) => void): Promise<void> {
     this.server.on('connection', (socket) => {
       if (this.opts.keepAlive) socket.setKeepAlive(true, this.opts.keepAliveIdle ?? 0);
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
       onConn(socket);
     });
     await listenOn(this.server, this.opts.addr);
@@ -34,9 +32,6 @@ export class TcpListener implements Listener {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
-    });
+    return this.tracked.close();
   }
 }

@@ -2,7 +2,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { Conn, Listener, ServerTlsOptions } from '../../core/types.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
-import { boundAddress, listenOn } from '../../common/listen.js';
+import { boundAddress, listenOn, trackSockets } from '../../common/listen.js';
 import { serverTlsContextOptions } from '../../common/tls-server.js';
 
 export interface TlsListenerOptions {
@@ -27,7 +27,7 @@ const DEFAULT_HANDSHAKE_TIMEOUT = 60_000;
 export class TlsListener implements Listener {
   private readonly opts: TlsListenerOptions;
   private readonly server: tls.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly tracked: { close(): Promise<void> };
 
   constructor(opts: TlsListenerOptions) {
     this.opts = opts;
@@ -38,16 +38,15 @@ export class TlsListener implements Listener {
           ? opts.handshakeTimeout
           : DEFAULT_HANDSHAKE_TIMEOUT,
     });
+    this.tracked = trackSockets(this.server);
   }
 
   async listen(onConn: (conn: Conn) => void): Promise<void> {
     const log = this.opts.log ?? silentLogger;
-    // 'connection' is the raw TCP socket: tracked so close() can end connections mid-handshake too.
+    // 'connection' is the raw TCP socket (trackSockets follows it too, so close() also ends handshakes).
     this.server.on('connection', (socket: net.Socket) => {
       socket.setNoDelay(true);
       if (this.opts.keepAlive) socket.setKeepAlive(true, this.opts.keepAliveIdle ?? 0);
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
     });
     this.server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
       log.debug({ remote: socket.remoteAddress, err: err.message }, 'tls: handshake failed');
@@ -63,9 +62,6 @@ export class TlsListener implements Listener {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
-    });
+    return this.tracked.close();
   }
 }

@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../core/logger.js';
 import type { ServerTlsOptions } from '../../core/types.js';
-import { boundAddress, listenOn } from '../../common/listen.js';
+import { boundAddress, listenOn, trackSockets } from '../../common/listen.js';
 import { serverTlsContextOptions } from '../../common/tls-server.js';
 import { attachWebSocketAcceptor, type AcceptedWebSocket, type WebSocketAcceptOptions } from './server.js';
 
@@ -26,7 +26,7 @@ export interface WebSocketHostOptions {
 export class WebSocketHost {
   private readonly opts: WebSocketHostOptions;
   private readonly server: http.Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly tracked: { close(): Promise<void> };
   private upgrades = 0;
 
   constructor(opts: WebSocketHostOptions) {
@@ -39,6 +39,7 @@ export class WebSocketHost {
     // Only requests that are not upgraded use HTTP keep-alive; upgraded connections are timed by
     // their own keepalive, never by the HTTP server.
     this.server.keepAliveTimeout = 5_000;
+    this.tracked = trackSockets(this.server);
   }
 
   /** WebSocket upgrades accepted so far. */
@@ -52,8 +53,6 @@ export class WebSocketHost {
     this.server.on('connection', (socket: Socket) => {
       if (this.opts.keepAlive) socket.setKeepAlive(true, this.opts.keepAliveIdle);
       socket.setNoDelay(true);
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
     });
     this.server.on('tlsClientError', (err: Error, socket: Socket) => {
       log.debug({ err: err.message }, 'websocket: TLS handshake failed');
@@ -79,9 +78,6 @@ export class WebSocketHost {
 
   /** Stops listening and destroys every connection. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
-    });
+    return this.tracked.close();
   }
 }
