@@ -1,4 +1,5 @@
 import type { AuthInfo, Conn, ConnectContext, Connector } from '../../core/types.js';
+import { connectorHandshake } from '../../common/connector-handshake.js';
 import { TunnelError } from '../../core/errors.js';
 import { ReadHeadError, readUntil } from '../../common/buffered-reader.js';
 import { encodeConnectRequest } from '../../proto/http/connect-request.js';
@@ -41,32 +42,23 @@ export class HttpConnector implements Connector {
     this.opts = opts;
   }
 
-  async connect(conn: Conn, network: 'tcp' | 'udp', target: string, ctx: ConnectContext): Promise<Conn> {
-    const onError = (err: Error): void => {
-      ctx.log.debug({ err, target }, 'http connector: connection error');
-    };
-    conn.on('error', onError);
-    try {
-      if (network !== 'tcp') {
-        throw new TunnelError('ERR_DIAL', `http connector: network ${network} is not supported`);
-      }
-      const req = encodeConnectRequest(target, { auth: this.opts.auth, header: this.opts.header });
-      ctx.log.debug({ target }, 'http connector: CONNECT');
-      conn.write(req);
-      const { value: head } = await readUntil(conn, (buf, prev) => parseResponseHead(buf, {}, prev), {
-        maxBytes: DEFAULT_MAX_HEAD_BYTES,
-        errorCode: 'ERR_HTTP_PROXY_STATUS',
-        signal: ctx.signal,
-        timeoutMs: this.opts.timeoutMs,
-      });
-      if (head.statusCode !== 200) throw new HttpProxyStatusError(head.statusCode, head.status);
-      return conn;
-    } catch (err) {
-      conn.destroy();
-      throw mapError(err, target);
-    } finally {
-      conn.off('error', onError);
-    }
+  connect(conn: Conn, network: 'tcp' | 'udp', target: string, ctx: ConnectContext): Promise<Conn> {
+    const mapFailure = (err: unknown): Error => mapError(err, target);
+    return connectorHandshake(
+      { conn, network, target, ctx, label: 'http connector', mapError: mapFailure },
+      async () => {
+        const req = encodeConnectRequest(target, { auth: this.opts.auth, header: this.opts.header });
+        ctx.log.debug({ target }, 'http connector: CONNECT');
+        conn.write(req);
+        const { value: head } = await readUntil(conn, (buf, prev) => parseResponseHead(buf, {}, prev), {
+          maxBytes: DEFAULT_MAX_HEAD_BYTES,
+          errorCode: 'ERR_HTTP_PROXY_STATUS',
+          signal: ctx.signal,
+          timeoutMs: this.opts.timeoutMs,
+        });
+        if (head.statusCode !== 200) throw new HttpProxyStatusError(head.statusCode, head.status);
+      },
+    );
   }
 }
 

@@ -4,6 +4,7 @@ import { parseHostPort } from '../../common/addr.js';
 import { ReadHeadError, readUntil } from '../../common/buffered-reader.js';
 import { ProtocolError, TunnelError } from '../../core/errors.js';
 import type { AuthInfo, Conn, ConnectContext, Connector } from '../../core/types.js';
+import { connectorHandshake } from '../../common/connector-handshake.js';
 import {
   SOCKS4_GRANTED,
   SOCKS4_MAX_REQUEST_BYTES,
@@ -36,49 +37,40 @@ export class Socks4Connector implements Connector {
     this.opts = opts;
   }
 
-  async connect(conn: Conn, network: 'tcp' | 'udp', target: string, ctx: ConnectContext): Promise<Conn> {
-    const onError = (err: Error): void => {
-      ctx.log.debug({ err, target }, 'socks4 connector: connection error');
-    };
-    conn.on('error', onError);
-    try {
-      if (network !== 'tcp') {
-        throw new TunnelError('ERR_DIAL', `socks4 connector: network ${network} is not supported`);
-      }
-      const hp = parseHostPort(target);
-      if (!hp)
-        throw new TunnelError('ERR_DIAL', `socks4 connector: invalid target ${JSON.stringify(target)}`);
-      let host = hp.host;
-      const use4a = !this.opts.disable4a;
-      if (!use4a && !isIPv4(host)) {
-        try {
-          host = (await lookup(host, { family: 4 })).address;
-        } catch (err) {
-          throw new TunnelError('ERR_DIAL', `socks4 connector: cannot resolve ${hp.host} to IPv4`, {
-            cause: err,
-          });
+  connect(conn: Conn, network: 'tcp' | 'udp', target: string, ctx: ConnectContext): Promise<Conn> {
+    const mapFailure = (err: unknown): Error => mapError(err, target);
+    return connectorHandshake(
+      { conn, network, target, ctx, label: 'socks4 connector', mapError: mapFailure },
+      async () => {
+        const hp = parseHostPort(target);
+        if (!hp)
+          throw new TunnelError('ERR_DIAL', `socks4 connector: invalid target ${JSON.stringify(target)}`);
+        let host = hp.host;
+        const use4a = !this.opts.disable4a;
+        if (!use4a && !isIPv4(host)) {
+          try {
+            host = (await lookup(host, { family: 4 })).address;
+          } catch (err) {
+            throw new TunnelError('ERR_DIAL', `socks4 connector: cannot resolve ${hp.host} to IPv4`, {
+              cause: err,
+            });
+          }
         }
-      }
-      conn.write(encodeSocks4Request(host, hp.port, { userId: this.opts.auth?.username ?? '', use4a }));
-      const { value: reply } = await readUntil(conn, parseSocks4Reply, {
-        maxBytes: SOCKS4_MAX_REQUEST_BYTES,
-        errorCode: 'ERR_SOCKS_PROTOCOL',
-        signal: ctx.signal,
-        timeoutMs: this.opts.timeoutMs,
-      });
-      if (reply.code !== SOCKS4_GRANTED) {
-        throw new TunnelError(
-          'ERR_SOCKS_REPLY',
-          `socks4: ${socks4ReplyText(reply.code)} (0x${reply.code.toString(16)})`,
-        );
-      }
-      return conn;
-    } catch (err) {
-      conn.destroy();
-      throw mapError(err, target);
-    } finally {
-      conn.off('error', onError);
-    }
+        conn.write(encodeSocks4Request(host, hp.port, { userId: this.opts.auth?.username ?? '', use4a }));
+        const { value: reply } = await readUntil(conn, parseSocks4Reply, {
+          maxBytes: SOCKS4_MAX_REQUEST_BYTES,
+          errorCode: 'ERR_SOCKS_PROTOCOL',
+          signal: ctx.signal,
+          timeoutMs: this.opts.timeoutMs,
+        });
+        if (reply.code !== SOCKS4_GRANTED) {
+          throw new TunnelError(
+            'ERR_SOCKS_REPLY',
+            `socks4: ${socks4ReplyText(reply.code)} (0x${reply.code.toString(16)})`,
+          );
+        }
+      },
+    );
   }
 }
 

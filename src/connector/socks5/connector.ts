@@ -2,6 +2,7 @@ import { parseHostPort } from '../../common/addr.js';
 import { ReadHeadError, readUntil, type HeadParser, type Parsed } from '../../common/buffered-reader.js';
 import { ProtocolError, TunnelError } from '../../core/errors.js';
 import type { AuthInfo, Conn, ConnectContext, Connector } from '../../core/types.js';
+import { connectorHandshake } from '../../common/connector-handshake.js';
 import {
   encodeGreeting,
   encodeRequest,
@@ -42,11 +43,7 @@ export class Socks5Connector implements Connector {
     this.opts = opts;
   }
 
-  async connect(conn: Conn, network: 'tcp' | 'udp', target: string, ctx: ConnectContext): Promise<Conn> {
-    const onError = (err: Error): void => {
-      ctx.log.debug({ err, target }, 'socks5 connector: connection error');
-    };
-    conn.on('error', onError);
+  connect(conn: Conn, network: 'tcp' | 'udp', target: string, ctx: ConnectContext): Promise<Conn> {
     const deadline =
       this.opts.timeoutMs !== undefined && this.opts.timeoutMs > 0
         ? Date.now() + this.opts.timeoutMs
@@ -58,49 +55,47 @@ export class Socks5Connector implements Connector {
         signal: ctx.signal,
         timeoutMs: deadline === undefined ? undefined : Math.max(1, deadline - Date.now()),
       });
-    try {
-      if (network !== 'tcp') {
-        throw new TunnelError('ERR_DIAL', `socks5 connector: network ${network} is not supported`);
-      }
-      const hp = parseHostPort(target);
-      if (!hp)
-        throw new TunnelError('ERR_DIAL', `socks5 connector: invalid target ${JSON.stringify(target)}`);
-      const request = encodeRequest(CMD_CONNECT, hp.host, hp.port);
-      const { auth } = this.opts;
+    const mapFailure = (err: unknown): Error => mapError(err, target);
+    return connectorHandshake(
+      { conn, network, target, ctx, label: 'socks5 connector', mapError: mapFailure },
+      async () => {
+        const hp = parseHostPort(target);
+        if (!hp)
+          throw new TunnelError('ERR_DIAL', `socks5 connector: invalid target ${JSON.stringify(target)}`);
+        const request = encodeRequest(CMD_CONNECT, hp.host, hp.port);
+        const { auth } = this.opts;
 
-      conn.write(encodeGreeting(auth ? [METHOD_NO_AUTH, METHOD_USER_PASS] : [METHOD_NO_AUTH]));
-      const { method } = (await read(parseMethodSelection)).value;
-      if (method === METHOD_USER_PASS && auth) {
-        conn.write(encodeUserPassRequest(auth.username, auth.password));
-        const { status } = (await read(parseUserPassReply)).value;
-        if (status !== USER_PASS_SUCCESS)
-          throw new TunnelError('ERR_SOCKS_AUTH', 'socks5: authentication failed');
-      } else if (method === METHOD_USER_PASS) {
-        throw new TunnelError('ERR_SOCKS_AUTH', 'socks5: server requires username/password, none configured');
-      } else if (method === METHOD_NO_ACCEPTABLE) {
-        throw new TunnelError('ERR_SOCKS_AUTH', 'socks5: no acceptable authentication method');
-      } else if (method !== METHOD_NO_AUTH) {
-        throw new ProtocolError(
-          'ERR_SOCKS_PROTOCOL',
-          `socks5: server chose unsupported method 0x${method.toString(16)}`,
-        );
-      }
+        conn.write(encodeGreeting(auth ? [METHOD_NO_AUTH, METHOD_USER_PASS] : [METHOD_NO_AUTH]));
+        const { method } = (await read(parseMethodSelection)).value;
+        if (method === METHOD_USER_PASS && auth) {
+          conn.write(encodeUserPassRequest(auth.username, auth.password));
+          const { status } = (await read(parseUserPassReply)).value;
+          if (status !== USER_PASS_SUCCESS)
+            throw new TunnelError('ERR_SOCKS_AUTH', 'socks5: authentication failed');
+        } else if (method === METHOD_USER_PASS) {
+          throw new TunnelError(
+            'ERR_SOCKS_AUTH',
+            'socks5: server requires username/password, none configured',
+          );
+        } else if (method === METHOD_NO_ACCEPTABLE) {
+          throw new TunnelError('ERR_SOCKS_AUTH', 'socks5: no acceptable authentication method');
+        } else if (method !== METHOD_NO_AUTH) {
+          throw new ProtocolError(
+            'ERR_SOCKS_PROTOCOL',
+            `socks5: server chose unsupported method 0x${method.toString(16)}`,
+          );
+        }
 
-      conn.write(request);
-      const reply = (await read(parseReply)).value;
-      if (reply.rep !== REP_SUCCEEDED) {
-        throw new TunnelError(
-          'ERR_SOCKS_REPLY',
-          `socks5: ${replyText(reply.rep)} (0x${reply.rep.toString(16).padStart(2, '0')})`,
-        );
-      }
-      return conn;
-    } catch (err) {
-      conn.destroy();
-      throw mapError(err, target);
-    } finally {
-      conn.off('error', onError);
-    }
+        conn.write(request);
+        const reply = (await read(parseReply)).value;
+        if (reply.rep !== REP_SUCCEEDED) {
+          throw new TunnelError(
+            'ERR_SOCKS_REPLY',
+            `socks5: ${replyText(reply.rep)} (0x${reply.rep.toString(16).padStart(2, '0')})`,
+          );
+        }
+      },
+    );
   }
 }
 
