@@ -63,19 +63,19 @@ export class FrameDecoder {
             `smux: command ${cmd} with non-zero length ${length}`,
           );
         }
-        this.skip(HEADER_SIZE);
+        this.discard(HEADER_SIZE);
         return { version, cmd, sid };
       case CMD_UPD: {
         if (this.available < HEADER_SIZE + UPD_SIZE) return undefined;
         const upd = this.peek(HEADER_SIZE + UPD_SIZE);
         const consumed = upd.readUInt32LE(HEADER_SIZE);
         const window = upd.readUInt32LE(HEADER_SIZE + 4);
-        this.skip(HEADER_SIZE + UPD_SIZE);
+        this.discard(HEADER_SIZE + UPD_SIZE);
         return { version, cmd, sid, consumed, window };
       }
       case CMD_PSH: {
         if (this.available < HEADER_SIZE + length) return undefined;
-        this.skip(HEADER_SIZE);
+        this.discard(HEADER_SIZE);
         const data = length === 0 ? EMPTY : this.take(length);
         return { version, cmd, sid, data };
       }
@@ -115,11 +115,11 @@ export class FrameDecoder {
     } else {
       out = this.copyOut(n, Buffer.allocUnsafe(n));
     }
-    this.skip(n);
+    this.discard(n);
     return out;
   }
 
-  private skip(n: number): void {
+  private discard(n: number): void {
     this.available -= n;
     while (n > 0) {
       const first = this.chunks[0] as Buffer;
