@@ -325,7 +325,7 @@ Flags:
   -D             Debug logging.                           -D
   -DD            Trace logging.                           -DD
   -metrics ADDR  Metrics service address (?path= sets the path).   -metrics :9000?path=/metrics
-  -api ADDR      API service address (stored in the config).       -api :18080
+  -api ADDR      GOST's web API: accepted, not implemented (warned)  -api :18080
   -V, --version  Print the version and exit.
   -h, --help     Print this help and exit.
 

@@ -76,6 +76,8 @@ async function main(argv: string[]): Promise<void> {
     log.error({ err: String(err) }, 'unhandled rejection (kept running)'),
   );
   checkBufferutil(log);
+  if (config.api !== undefined)
+    log.warn({ addr: config.api.addr }, "GOST's web API is not implemented by gost-ts; -api/api: ignored");
   const metrics =
     config.metrics !== undefined
       ? new PrometheusMetrics({ sessionCounts: () => runtime.sessionCounts() })
