@@ -40,6 +40,13 @@ export interface WebSocketDuplexOptions {
 const COALESCE_LIMIT = 64 * 1024;
 
 /**
+ * Frames up to this size (control frames, requests, short replies) are held in the corked socket
+ * until the event loop finishes its current phase, so the many small frames of many short
+ * connections leave in one writev; a larger frame sends everything held at once.
+ */
+const SMALL_FRAME = 2048;
+
+/**
  * A WebSocket as a byte Duplex, the way GOST's `internal/util/ws` uses it: each write is one binary
  * message; reads return message payloads back to back, so message boundaries carry no meaning.
  *
@@ -62,6 +69,7 @@ export class WebSocketDuplex extends Duplex {
   private readonly coalesce: boolean;
   private readonly masked: boolean;
   private frameDrainPending = false;
+  private holdingSmall = false;
   private waitingWrite: (() => void) | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pongDeadline: NodeJS.Timeout | undefined;
@@ -146,19 +154,33 @@ export class WebSocketDuplex extends Duplex {
       return this.write(body !== undefined ? Buffer.concat([head, body]) : Buffer.from(head));
     }
     const parts = encodeBinaryMessage(head, body, this.masked);
-    if (parts.length === 1) {
-      this.socket.write(parts[0]);
-    } else {
-      // Header and payload in one writev.
-      const corkable = typeof (this.socket as Partial<Socket>).cork === 'function';
-      if (corkable) (this.socket as Socket).cork();
+    const socket = this.socket as Partial<Socket>;
+    if (typeof socket.cork !== 'function') {
       for (const part of parts) this.socket.write(part);
-      if (corkable) (this.socket as Socket).uncork();
+    } else if (head.length + (body?.length ?? 0) <= SMALL_FRAME) {
+      if (!this.holdingSmall) {
+        this.holdingSmall = true;
+        socket.cork();
+        setImmediate(this.releaseSmall);
+      }
+      for (const part of parts) this.socket.write(part);
+    } else {
+      // Header and payload (and any small frames held) in one writev.
+      if (!this.holdingSmall) socket.cork();
+      for (const part of parts) this.socket.write(part);
+      this.holdingSmall = false;
+      (socket as Socket).uncork();
     }
     if (this.socket.writableLength < this.writeLimit) return true;
     this.frameDrainPending = true;
     return false;
   }
+
+  private readonly releaseSmall = (): void => {
+    if (!this.holdingSmall) return;
+    this.holdingSmall = false;
+    (this.socket as Socket).uncork();
+  };
 
   private wakeWriter(): void {
     if (this.waitingWrite !== undefined && this.ws.bufferedAmount < this.writeLimit) {
