@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { Conn, ConnectionObserver, Handler, Listener, Router } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 
@@ -29,7 +28,7 @@ export interface ServiceStats {
 
 /**
  * A GOST service: a listener whose every connection goes to a handler, with the router the handler
- * dials through. Each connection gets a child logger (`cid`, `client`) and the service's abort
+ * dials through. Each connection gets a child logger (`cid`, `client`) and an abort
  * signal; `close()` stops accepting, aborts handlers and destroys what is still open.
  */
 export class Service {
@@ -39,8 +38,13 @@ export class Service {
   private readonly router: Router;
   private readonly log: Logger;
   private readonly observer: ConnectionObserver | undefined;
-  private readonly abort = new AbortController();
-  private readonly open = new Set<Conn>();
+  /**
+   * Each open connection with its own abort controller. Not one signal shared by all: an
+   * EventTarget scans its whole listener list on every add and remove, so with thousands of
+   * connections listening on one signal each new connection cost time proportional to the open ones.
+   */
+  private readonly open = new Map<Conn, AbortController>();
+  private closing = false;
   private accepted = 0;
 
   constructor(opts: ServiceOptions) {
@@ -50,8 +54,6 @@ export class Service {
     this.router = opts.router;
     this.log = opts.log;
     this.observer = opts.observer;
-    // Every live connection listens for the service's shutdown; thousands at once are expected.
-    setMaxListeners(0, this.abort.signal);
   }
 
   get stats(): ServiceStats {
@@ -72,7 +74,9 @@ export class Service {
     this.accepted += 1;
     const client = `${conn.remoteAddress ?? '?'}:${conn.remotePort ?? 0}`;
     const log = this.log.child({ cid: this.accepted, client });
-    this.open.add(conn);
+    const abort = new AbortController();
+    if (this.closing) abort.abort();
+    this.open.set(conn, abort);
     // The handler owns the connection; this listener only keeps an error from going unhandled.
     conn.on('error', (err: Error) => log.debug({ err: err.message }, 'connection error'));
     log.debug('accepted');
@@ -80,7 +84,7 @@ export class Service {
     const started = Date.now();
     let failed = false;
     this.handler
-      .handle(conn, { router: this.router, log, signal: this.abort.signal, clientAddr: client })
+      .handle(conn, { router: this.router, log, signal: abort.signal, clientAddr: client })
       .catch((err: unknown) => {
         failed = true;
         log.warn({ err: (err as Error).message }, 'handler failed');
@@ -96,9 +100,10 @@ export class Service {
 
   /** Stops accepting, ends every connection and the router's sessions. */
   async close(): Promise<void> {
-    this.abort.abort();
+    this.closing = true;
+    for (const abort of this.open.values()) abort.abort();
     await this.listener.close();
-    for (const conn of this.open) conn.destroy();
+    for (const conn of this.open.keys()) conn.destroy();
     this.open.clear();
   }
 }
