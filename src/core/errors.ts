@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'ERR_SMUX_WINDOW'
   | 'ERR_WS_HANDSHAKE'
   | 'ERR_WS_TEXT_MESSAGE'
+  | 'ERR_WS_PROTOCOL'
   | 'ERR_WS_CLOSED'
   | 'ERR_WS_PING_TIMEOUT'
   | 'ERR_DIAL'

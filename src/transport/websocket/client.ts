@@ -122,6 +122,7 @@ export function websocketConnect(
           fragmentSize: opts.writeBufferSize || undefined,
           pingInterval: opts.pingInterval,
           masked: true,
+          maxPayload: opts.maxPayload ?? 1024 * 1024,
         }),
       );
     };

@@ -197,7 +197,11 @@ export function attachWebSocketAcceptor(
       clearTimeout(pending.get(socket));
       pending.delete(socket);
       onAccept({
-        conn: new WebSocketDuplex(ws, { socket, readBufferSize: opts.readBufferSize || undefined }),
+        conn: new WebSocketDuplex(ws, {
+          socket,
+          readBufferSize: opts.readBufferSize || undefined,
+          maxPayload: opts.maxPayload ?? 1024 * 1024,
+        }),
         request: req,
       });
     });

@@ -3,6 +3,7 @@ import type WebSocket from 'ws';
 import type { Socket } from 'node:net';
 import { ProtocolError, TunnelError } from '../../core/errors.js';
 import { encodeBinaryMessage } from './frame-writer.js';
+import { OP_CLOSE, OP_PING, OP_PONG, WsFrameError, WsFrameReader } from './frame-reader.js';
 
 /** What the adapter needs of the connection under the WebSocket: a Duplex, with addresses if known. */
 export type CarrierSocket = Duplex & {
@@ -34,6 +35,13 @@ export interface WebSocketDuplexOptions {
   pingInterval?: number | undefined;
   /** Client side: frames are masked (RFC 6455). */
   masked?: boolean | undefined;
+  /**
+   * Read frames straight off the socket (WsFrameReader) instead of through `ws`' message assembly,
+   * when no extension was negotiated. Default true.
+   */
+  directReceive?: boolean | undefined;
+  /** Largest message read directly (fragments summed); larger closes with 1009. Default 1 MiB, as `ws` here. */
+  maxPayload?: number | undefined;
 }
 
 /** Largest message built by coalescing small frames. */
@@ -71,6 +79,9 @@ export class WebSocketDuplex extends Duplex {
   private frameDrainPending = false;
   private holdingSmall = false;
   private waitingWrite: (() => void) | undefined;
+  /** Set when frames are read off the socket directly; `ws` then only writes. */
+  private reader: WsFrameReader | undefined;
+  private readPaused = false;
   private pingTimer: NodeJS.Timeout | undefined;
   private pongDeadline: NodeJS.Timeout | undefined;
 
@@ -96,6 +107,7 @@ export class WebSocketDuplex extends Duplex {
     ws.on('close', this.wsOnClose);
     ws.on('error', this.wsOnError);
     this.socket.on('drain', this.socketOnDrain);
+    if (opts.directReceive ?? true) this.takeOverReads(opts.maxPayload ?? 1024 * 1024);
 
     const ping = opts.pingInterval ?? 0;
     if (ping > 0) this.startPings(ping);
@@ -110,11 +122,63 @@ export class WebSocketDuplex extends Duplex {
     if (!this.push(data)) this.ws.pause();
   };
 
+  /**
+   * Moves reading from `ws` to a WsFrameReader on the socket. Only right after the handshake (nothing
+   * parsed or buffered in `ws` yet, `ws` the socket's only reader) and without extensions (a
+   * compressed message must be inflated whole); otherwise `ws` keeps reading.
+   */
+  private takeOverReads(maxPayload: number): void {
+    const receiver = (this.ws as unknown as { _receiver?: { _bufferedBytes?: unknown } })._receiver;
+    const readers = this.socket.listeners('data');
+    if (this.ws.extensions !== '' || receiver?._bufferedBytes !== 0 || readers.length !== 1) return;
+    this.socket.removeListener('data', readers[0] as (chunk: Buffer) => void);
+    this.ws.off('message', this.wsOnMessage);
+    this.reader = new WsFrameReader(
+      !this.masked,
+      {
+        onData: this.readerOnData,
+        onControl: this.readerOnControl,
+      },
+      maxPayload,
+    );
+    this.socket.on('data', this.socketOnData);
+  }
+
+  private readonly socketOnData = (chunk: Buffer): void => {
+    if (this.destroyed) return;
+    try {
+      (this.reader as WsFrameReader).push(chunk);
+    } catch (err) {
+      this.fail(err as Error, err instanceof WsFrameError ? err.closeCode : 1002);
+    }
+  };
+
+  private readonly readerOnData = (payload: Buffer): void => {
+    if (!this.push(payload) && !this.readPaused) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
+  };
+
+  private readonly readerOnControl = (opcode: number, payload: Buffer): void => {
+    if (opcode === OP_PING) {
+      if (this.ws.readyState === this.ws.OPEN) this.ws.pong(payload, this.masked);
+    } else if (opcode === OP_PONG) {
+      this.ws.emit('pong', payload); // the keepalive listens on ws
+    } else if (opcode === OP_CLOSE) {
+      if (payload.length === 1) throw new WsFrameError('ERR_WS_PROTOCOL', 'websocket: bad close frame', 1002);
+      const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+      // Answer as gorilla and ws do, then go: the peer is closing the connection anyway.
+      if (this.ws.readyState === this.ws.OPEN) this.ws.close(1000);
+      this.wsOnClose(code);
+    }
+  };
+
   private readonly wsOnClose = (code: number): void => {
     this.stopPings();
+    if (this.destroyed) return;
     if (!this.readableEnded) this.push(null);
     // The carrier is gone: nothing more can be written either.
-    if (this.destroyed) return;
     if (code === 1000 || code === 1005 || code === 1006) this.destroy();
     else this.destroy(new TunnelError('ERR_WS_CLOSED', `websocket: closed with code ${code}`));
   };
@@ -196,7 +260,14 @@ export class WebSocketDuplex extends Duplex {
   }
 
   override _read(): void {
-    if (this.ws.isPaused) this.ws.resume();
+    if (this.reader !== undefined) {
+      if (this.readPaused) {
+        this.readPaused = false;
+        this.socket.resume();
+      }
+    } else if (this.ws.isPaused) {
+      this.ws.resume();
+    }
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -262,6 +333,7 @@ export class WebSocketDuplex extends Duplex {
     this.stopPings();
     this.ws.off('message', this.wsOnMessage);
     this.socket.off('drain', this.socketOnDrain);
+    this.socket.off('data', this.socketOnData);
     const waiting = this.waitingWrite;
     this.waitingWrite = undefined;
     if (waiting !== undefined) waiting();
