@@ -83,6 +83,90 @@ test('any split of the byte stream decodes to the same frames', () => {
   );
 });
 
+test('streamPayload: payload pieces are views, in order, and join to the same frames', () => {
+  const caseArb = fc.constantFrom<1 | 2>(1, 2).chain((version) =>
+    fc.record({
+      version: fc.constant(version),
+      frames: fc.array(frameArb(version), { minLength: 1, maxLength: 30 }),
+      cuts: fc.array(fc.nat(), { maxLength: 20 }),
+    }),
+  );
+  fc.assert(
+    fc.property(caseArb, ({ version, frames, cuts }) => {
+      const whole = Buffer.concat(frames);
+      const points = [...new Set(cuts.map((c) => c % (whole.length + 1)))].sort((a, b) => a - b);
+      const chunks: Buffer[] = [];
+      let prev = 0;
+      for (const p of points) {
+        chunks.push(Buffer.from(whole.subarray(prev, p)));
+        prev = p;
+      }
+      chunks.push(Buffer.from(whole.subarray(prev)));
+      const expected = decodeAll(version, [whole]);
+      // Per stream id, the PSH bytes and every non-PSH frame come out the same and in order.
+      const d = new FrameDecoder(version, { streamPayload: true });
+      const got: Frame[] = [];
+      for (const c of chunks) {
+        d.push(c);
+        for (let f = d.next(); f !== undefined; f = d.next()) {
+          if (f.cmd === CMD_PSH) {
+            // A view of a pushed chunk, never a copy.
+            assert.ok(chunks.some((c2) => c2.buffer === f.data.buffer) || f.data.length === 0);
+          }
+          got.push(f);
+        }
+      }
+      assert.equal(d.bufferedBytes, 0);
+      const flatten = (fs: Frame[]): string[] =>
+        fs.map((f) => (f.cmd === CMD_PSH ? `psh ${f.sid} ${f.data.toString('hex')}` : JSON.stringify(f)));
+      // Join consecutive pieces of the same PSH: adjacent PSH pieces of one sid form one frame only if
+      // they came from one header, which the lengths in `expected` decide.
+      const joined: Frame[] = [];
+      let i = 0;
+      for (const e of expected) {
+        if (e.cmd !== CMD_PSH) {
+          joined.push(got[i] as Frame);
+          i += 1;
+          continue;
+        }
+        const parts: Buffer[] = [];
+        let have = 0;
+        do {
+          const g = got[i] as Frame;
+          assert.equal(g.cmd, CMD_PSH);
+          assert.equal(g.sid, e.sid);
+          if (g.cmd === CMD_PSH) {
+            parts.push(g.data);
+            have += g.data.length;
+          }
+          i += 1;
+        } while (have < e.data.length);
+        joined.push({ ...e, data: Buffer.concat(parts) });
+      }
+      assert.equal(i, got.length);
+      assert.deepEqual(flatten(joined), flatten(expected));
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('streamPayload: a frame that fits one chunk is one piece; a straddling one is split, not copied', () => {
+  const a = encodePsh(1, 3, Buffer.alloc(100, 1));
+  const d = new FrameDecoder(1, { streamPayload: true });
+  d.push(a);
+  const whole = d.next();
+  assert.ok(whole?.cmd === CMD_PSH && whole.data.length === 100);
+  const b = encodePsh(1, 5, Buffer.alloc(100, 2));
+  d.push(b.subarray(0, 50));
+  const first = d.next();
+  assert.ok(first?.cmd === CMD_PSH && first.sid === 5 && first.data.length === 42);
+  assert.equal(d.next(), undefined, 'the rest has not arrived');
+  d.push(b.subarray(50));
+  const second = d.next();
+  assert.ok(second?.cmd === CMD_PSH && second.sid === 5 && second.data.length === 58);
+  assert.equal(d.next(), undefined);
+});
+
 test('decoded PSH payload equals what was encoded', () => {
   const payload = Buffer.from('hello smux');
   const [f] = decodeAll(1, [encodePsh(1, 7, payload)]);
