@@ -5,11 +5,16 @@ import type { Socket } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import WebSocket, { WebSocketServer } from 'ws';
 import { WebSocketDuplex } from '../../src/transport/websocket/ws-duplex.js';
+import { SmuxSession } from '../../src/mux/smux/session.js';
+import type { SmuxStream } from '../../src/mux/smux/stream.js';
+import { encodeControl, encodePsh, CMD_SYN } from '../../src/mux/smux/frame.js';
 
 type T = { after: (fn: () => Promise<void> | void) => void };
 
 /** A server-side WebSocketDuplex, the ws client talking to it, and a log of the socket's writes. */
-async function pair(t: T): Promise<{ duplex: WebSocketDuplex; client: WebSocket; writes: number[][] }> {
+async function pair(
+  t: T,
+): Promise<{ duplex: WebSocketDuplex; client: WebSocket; writes: number[][]; socket: Socket }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   t.after(
     () =>
@@ -42,7 +47,7 @@ async function pair(t: T): Promise<{ duplex: WebSocketDuplex; client: WebSocket;
     writes.push(cs.map((x) => x.chunk.length));
     writev(cs, cb);
   };
-  return { duplex: new WebSocketDuplex(ws, { socket }), client, writes };
+  return { duplex: new WebSocketDuplex(ws, { socket }), client, writes, socket };
 }
 
 function collect(client: WebSocket, n: number): Promise<Buffer[]> {
@@ -92,4 +97,39 @@ test('a large frame goes out at once, taking the small frames held before it', a
   const next = collect(client, 1);
   duplex.writeFrame(head, Buffer.from('after'));
   assert.equal((await next)[0]?.subarray(8).toString(), 'after');
+});
+
+test('an smux session reads the frames directly and pauses the socket when its budget is spent', async (t) => {
+  const { duplex, client, socket } = await pair(t);
+  const session = new SmuxSession(duplex, {
+    client: false,
+    maxReceiveBuffer: 8192,
+    maxStreamBuffer: 8192,
+    keepAliveDisabled: true,
+  });
+  t.after(() => session.close());
+  assert.equal(duplex.listenerCount('data'), 0, 'no Readable consumer: payloads go straight to the session');
+  const accepted = once(session, 'stream') as Promise<[SmuxStream]>;
+  const payload = Buffer.alloc(200_000);
+  for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+  client.send(encodeControl(1, CMD_SYN, 3));
+  for (let off = 0; off < payload.length; off += 20_000) {
+    client.send(encodePsh(1, 3, payload.subarray(off, off + 20_000)));
+  }
+  const [stream] = await accepted;
+  // Nobody reads the stream: the session's 8 KiB budget runs out and the socket stops being read.
+  for (let i = 0; i < 100 && !socket.isPaused(); i++) await nextTurn();
+  assert.ok(socket.isPaused(), 'socket paused once the receive budget is spent');
+  assert.ok(session.receiveBuffered <= 8192 + 20_000, `buffered ${session.receiveBuffered}`);
+  // Reading resumes it, and every byte arrives in order.
+  const got: Buffer[] = [];
+  let n = 0;
+  await new Promise<void>((resolve) => {
+    stream.on('data', (c: Buffer) => {
+      got.push(c);
+      n += c.length;
+      if (n >= payload.length) resolve();
+    });
+  });
+  assert.deepEqual(Buffer.concat(got), payload);
 });

@@ -51,6 +51,16 @@ export interface FrameWriter {
   writeFrame(head: Buffer, body?: Buffer): boolean;
 }
 
+/**
+ * A carrier that can hand received bytes straight to the session, bypassing its Readable side (the
+ * WebSocket adapter reading frames off the socket). `readDirect` returns false when it cannot.
+ */
+export interface ByteSource {
+  readDirect(onData: (chunk: Buffer) => void): boolean;
+  pauseReading(): void;
+  resumeReading(): void;
+}
+
 export interface SmuxSessionEvents {
   stream: [stream: SmuxStream];
   /** Emitted once; `err` says why unless closed locally without one. */
@@ -79,6 +89,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   readonly isClient: boolean;
   private readonly carrier: Duplex;
   private readonly frameWriter: FrameWriter | undefined;
+  private readonly byteSource: ByteSource | undefined;
   /** Header of the PSH being sent; FrameWriter copies it, the fallback path joins it. */
   private readonly pshHeader = Buffer.allocUnsafe(HEADER_SIZE);
   private readonly acceptStreams: boolean;
@@ -124,7 +135,12 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     this.nextId = opts.client ? 1 : 0;
     this.bucket = this.config.maxReceiveBuffer;
 
-    carrier.on('data', this.carrierOnData);
+    const src = carrier as Duplex & Partial<ByteSource>;
+    if (typeof src.readDirect === 'function' && src.readDirect(this.carrierOnData)) {
+      this.byteSource = src as ByteSource;
+    } else {
+      carrier.on('data', this.carrierOnData);
+    }
     carrier.on('drain', this.carrierOnDrain);
     carrier.on('end', this.carrierOnEnd);
     carrier.on('close', this.carrierOnClose);
@@ -270,7 +286,8 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     }
     if (!this.closed && this.bucket <= 0 && !this.carrierPaused) {
       this.carrierPaused = true;
-      this.carrier.pause();
+      if (this.byteSource !== undefined) this.byteSource.pauseReading();
+      else this.carrier.pause();
     }
   }
 
@@ -384,7 +401,9 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     if (this.closed || !this.carrierPaused || this.bucket <= 0) return;
     this.carrierPaused = false;
     this.decodeFrames();
-    if (!this.carrierPaused && !this.closed) this.carrier.resume();
+    if (this.carrierPaused || this.closed) return;
+    if (this.byteSource !== undefined) this.byteSource.resumeReading();
+    else this.carrier.resume();
   };
 
   // ---- sending --------------------------------------------------------------------------------

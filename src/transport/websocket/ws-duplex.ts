@@ -82,6 +82,8 @@ export class WebSocketDuplex extends Duplex {
   /** Set when frames are read off the socket directly; `ws` then only writes. */
   private reader: WsFrameReader | undefined;
   private readPaused = false;
+  /** Set by readDirect(): payloads go here instead of through the Readable side. */
+  private sink: ((chunk: Buffer) => void) | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pongDeadline: NodeJS.Timeout | undefined;
 
@@ -154,11 +156,40 @@ export class WebSocketDuplex extends Duplex {
   };
 
   private readonly readerOnData = (payload: Buffer): void => {
+    if (this.sink !== undefined) {
+      this.sink(payload);
+      return;
+    }
     if (!this.push(payload) && !this.readPaused) {
       this.readPaused = true;
       this.socket.pause();
     }
   };
+
+  /**
+   * ByteSource: hands every received payload to `onData` as it is read, skipping the Readable side
+   * (one consumer, the smux session, needs no stream buffering); the consumer applies backpressure
+   * with pauseReading()/resumeReading(). Only possible while frames are read directly and nothing
+   * has been buffered yet; returns false otherwise. The Readable side then only reports the end.
+   */
+  readDirect(onData: (chunk: Buffer) => void): boolean {
+    if (this.reader === undefined || this.sink !== undefined || this.readableLength > 0) return false;
+    this.sink = onData;
+    this.resume(); // flowing with nothing but the final null, so 'end' is emitted
+    return true;
+  }
+
+  pauseReading(): void {
+    if (this.readPaused) return;
+    this.readPaused = true;
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    this.socket.resume();
+  }
 
   private readonly readerOnControl = (opcode: number, payload: Buffer): void => {
     if (opcode === OP_PING) {
@@ -260,6 +291,7 @@ export class WebSocketDuplex extends Duplex {
   }
 
   override _read(): void {
+    if (this.sink !== undefined) return; // the sink's owner decides when to read
     if (this.reader !== undefined) {
       if (this.readPaused) {
         this.readPaused = false;
