@@ -12,11 +12,6 @@ const EMPTY = Buffer.alloc(0);
  * Strictness, per xtaci/smux: a version byte other than the session's or a command above UPD is
  * fatal. SYN/FIN/NOP with a non-zero length are fatal too: xtaci would silently desynchronise there,
  * so failing fast is the only safe reading. A UPD always consumes 8 payload bytes.
- *
- * With `streamPayload`, a PSH whose payload straddles pushed chunks is handed out in pieces as they
- * arrive (each a PSH frame of the same stream id, each a view of a pushed chunk), instead of being
- * joined into a fresh buffer first: smux streams are byte streams, and the join was a copy of most
- * payload bytes when frames and WebSocket reads do not line up.
  */
 export class FrameDecoder {
   private readonly version: number;
@@ -25,14 +20,9 @@ export class FrameDecoder {
   private offset = 0;
   private available = 0;
   private readonly scratch = Buffer.allocUnsafe(HEADER_SIZE + UPD_SIZE);
-  private readonly streamPayload: boolean;
-  /** Streaming a PSH: payload bytes still to come, and its stream id. */
-  private pshRemaining = 0;
-  private pshSid = 0;
 
-  constructor(version: number, opts: { streamPayload?: boolean } = {}) {
+  constructor(version: number) {
     this.version = version;
-    this.streamPayload = opts.streamPayload ?? false;
   }
 
   /** Bytes received but not yet decoded. */
@@ -51,7 +41,6 @@ export class FrameDecoder {
    * @throws ProtocolError on a bad version, command or length; the decoder is then unusable.
    */
   next(): Frame | undefined {
-    if (this.pshRemaining > 0) return this.nextPiece();
     if (this.available < HEADER_SIZE) return undefined;
     const hdr = this.peek(HEADER_SIZE);
     const version = hdr[0] ?? 0;
@@ -85,16 +74,7 @@ export class FrameDecoder {
         return { version, cmd, sid, consumed, window };
       }
       case CMD_PSH: {
-        if (this.available < HEADER_SIZE + length || !this.contiguous(HEADER_SIZE + length)) {
-          if (!this.streamPayload || length === 0) {
-            if (this.available < HEADER_SIZE + length) return undefined;
-          } else {
-            this.discard(HEADER_SIZE);
-            this.pshRemaining = length;
-            this.pshSid = sid;
-            return this.nextPiece();
-          }
-        }
+        if (this.available < HEADER_SIZE + length) return undefined;
         this.discard(HEADER_SIZE);
         const data = length === 0 ? EMPTY : this.take(length);
         return { version, cmd, sid, data };
@@ -102,22 +82,6 @@ export class FrameDecoder {
       default:
         throw new ProtocolError('ERR_SMUX_BAD_COMMAND', `smux: invalid command ${cmd}`);
     }
-  }
-
-  /** The next piece of a streamed PSH: what the first chunk holds of it, as a view. */
-  private nextPiece(): Frame | undefined {
-    if (this.available === 0) return undefined;
-    const first = this.chunks[0] as Buffer;
-    const n = Math.min(this.pshRemaining, first.length - this.offset);
-    const data = first.subarray(this.offset, this.offset + n);
-    this.discard(n);
-    this.pshRemaining -= n;
-    return { version: this.version, cmd: CMD_PSH, sid: this.pshSid, data };
-  }
-
-  /** Whether the next n bytes lie in the first chunk. */
-  private contiguous(n: number): boolean {
-    return (this.chunks[0] as Buffer).length - this.offset >= n;
   }
 
   /** The first n buffered bytes, without consuming them (a view when contiguous). */

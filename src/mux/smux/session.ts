@@ -131,7 +131,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
       localAddress: opts.localAddress,
       localPort: opts.localPort,
     };
-    this.decoder = new FrameDecoder(this.config.version, { streamPayload: true });
+    this.decoder = new FrameDecoder(this.config.version);
     this.nextId = opts.client ? 1 : 0;
     this.bucket = this.config.maxReceiveBuffer;
 
