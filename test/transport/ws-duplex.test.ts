@@ -99,6 +99,19 @@ test('a large frame goes out at once, taking the small frames held before it', a
   assert.equal((await next)[0]?.subarray(8).toString(), 'after');
 });
 
+test('the frames of one batch (one smux flush) leave in one write', async (t) => {
+  const { duplex, client, writes } = await pair(t);
+  const messages = collect(client, 3);
+  const head = Buffer.alloc(8);
+  duplex.beginBatch();
+  for (let i = 0; i < 3; i++) duplex.writeFrame(head, Buffer.alloc(32_768, i));
+  assert.equal(writes.length, 0, 'held until the batch ends');
+  duplex.endBatch();
+  assert.equal(writes.length, 1, `one write for the batch, got ${writes.length}`);
+  const got = await messages;
+  got.forEach((m, i) => assert.deepEqual(m.subarray(8), Buffer.alloc(32_768, i)));
+});
+
 test('an smux session reads the frames directly and pauses the socket when its budget is spent', async (t) => {
   const { duplex, client, socket } = await pair(t);
   const session = new SmuxSession(duplex, {

@@ -49,6 +49,9 @@ export interface SmuxSessionOptions extends Partial<SmuxConfig> {
  */
 export interface FrameWriter {
   writeFrame(head: Buffer, body?: Buffer): boolean;
+  /** Optional: the frames written until endBatch() may leave together (one flush). */
+  beginBatch?(): void;
+  endBatch?(): void;
 }
 
 /**
@@ -530,6 +533,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     if (this.flushing || this.closed) return;
     this.flushing = true;
     let done: ((err?: Error | null) => void)[] | undefined;
+    this.frameWriter?.beginBatch?.();
     try {
       while (!this.carrierFull && !this.closed) {
         const ctrl = this.ctrlQueue.shift();
@@ -562,6 +566,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
       }
     } finally {
       this.flushing = false;
+      this.frameWriter?.endBatch?.();
     }
     if (done !== undefined) for (const cb of done) cb();
   }

@@ -77,7 +77,11 @@ export class WebSocketDuplex extends Duplex {
   private readonly coalesce: boolean;
   private readonly masked: boolean;
   private frameDrainPending = false;
-  private holdingSmall = false;
+  /** The socket is corked by us (one level); released at once, at batch end, or at setImmediate. */
+  private holding = false;
+  private releaseScheduled = false;
+  private batching = false;
+  private releaseAtBatchEnd = false;
   private waitingWrite: (() => void) | undefined;
   /** Set when frames are read off the socket directly; `ws` then only writes. */
   private reader: WsFrameReader | undefined;
@@ -249,32 +253,58 @@ export class WebSocketDuplex extends Duplex {
       return this.write(body !== undefined ? Buffer.concat([head, body]) : Buffer.from(head));
     }
     const parts = encodeBinaryMessage(head, body, this.masked);
-    const socket = this.socket as Partial<Socket>;
-    if (typeof socket.cork !== 'function') {
+    if (typeof (this.socket as Partial<Socket>).cork !== 'function') {
       for (const part of parts) this.socket.write(part);
     } else if (head.length + (body?.length ?? 0) <= SMALL_FRAME) {
-      if (!this.holdingSmall) {
-        this.holdingSmall = true;
-        socket.cork();
+      this.hold();
+      if (!this.releaseScheduled) {
+        this.releaseScheduled = true;
         setImmediate(this.releaseSmall);
       }
       for (const part of parts) this.socket.write(part);
     } else {
-      // Header and payload (and any small frames held) in one writev.
-      if (!this.holdingSmall) socket.cork();
+      // Header and payload, and whatever is held, in one writev; in a batch, with the batch's frames.
+      this.hold();
       for (const part of parts) this.socket.write(part);
-      this.holdingSmall = false;
-      (socket as Socket).uncork();
+      if (this.batching) this.releaseAtBatchEnd = true;
+      else this.release();
     }
     if (this.socket.writableLength < this.writeLimit) return true;
     this.frameDrainPending = true;
     return false;
   }
 
-  private readonly releaseSmall = (): void => {
-    if (!this.holdingSmall) return;
-    this.holdingSmall = false;
+  /**
+   * FrameWriter batches: the frames written between beginBatch() and endBatch() (one flush of the
+   * smux session) leave in one writev rather than one each.
+   */
+  beginBatch(): void {
+    this.batching = true;
+  }
+
+  endBatch(): void {
+    this.batching = false;
+    if (this.releaseAtBatchEnd) {
+      this.releaseAtBatchEnd = false;
+      this.release();
+    }
+  }
+
+  private hold(): void {
+    if (this.holding) return;
+    this.holding = true;
+    (this.socket as Socket).cork();
+  }
+
+  private release(): void {
+    if (!this.holding) return;
+    this.holding = false;
     (this.socket as Socket).uncork();
+  }
+
+  private readonly releaseSmall = (): void => {
+    this.releaseScheduled = false;
+    if (!this.batching) this.release();
   };
 
   private wakeWriter(): void {
