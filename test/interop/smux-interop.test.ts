@@ -275,6 +275,33 @@ describe('keepalive against Go', { skip }, () => {
   });
 });
 
+describe('WebSocket pings against Go', { skip }, () => {
+  test("a Go client's pings are answered by the TS server, so its pong deadline never fires", async (t) => {
+    const listener = await mwsListener({}, connectThenEcho);
+    const peer = await startGoPeer('client', [
+      '-server',
+      listener.address(),
+      '-forward',
+      '127.0.0.1:9',
+      '-ws-keepalive',
+      '150ms',
+    ]);
+    t.after(async () => (await peer.stop(), await listener.close()));
+    const c = net.connect(peer.port, '127.0.0.1');
+    c.on('error', () => {});
+    t.after(() => c.destroy());
+    await peer.waitForLine(/^SESSION_OPEN/);
+    // Idle for ten ping intervals: only pongs move the Go client's 300 ms read deadline.
+    await delay(1500);
+    // A missed deadline shows as a read error (smux 1.5.16 keeps the session object open).
+    assert.equal(
+      peer.lines.find((l) => /^SESSION_(CLOSED|READ_ERROR)/.test(l)),
+      undefined,
+      'the session survived on pongs alone',
+    );
+  });
+});
+
 describe('flow control against Go', { skip }, () => {
   async function sourceServer(bytes: number): Promise<{ port: number; close: () => void }> {
     const server = net.createServer((c) => {
