@@ -300,6 +300,20 @@ describe('WebSocket pings against Go', { skip }, () => {
       'the session survived on pongs alone',
     );
   });
+
+  test('the TS client pings a Go server: pongs keep the session; a silent server fails it', async (t) => {
+    const peer = await startGoPeer('server', ['-handler', 'echo']);
+    const dialer = mwsDialer({ keepAlive: '100ms', 'mux.keepaliveDisabled': 'true' });
+    t.after(async () => (peer.resume(), await dialer.close(), await peer.stop()));
+    const s = await dialer.dial(peer.addr, tcpDialContext());
+    s.on('error', () => {});
+    const session = await sessionOf(dialer);
+    await delay(1200);
+    assert.equal(session.isClosed, false, 'pongs from gorilla keep the 200 ms deadline moving');
+    peer.pause();
+    const [err] = (await once(session, 'close')) as [Error | undefined];
+    assert.match(String(err?.message), /no pong within 200 ms/);
+  });
 });
 
 describe('flow control against Go', { skip }, () => {
