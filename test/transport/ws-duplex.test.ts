@@ -146,3 +146,15 @@ test('an smux session reads the frames directly and pauses the socket when its b
   });
   assert.deepEqual(Buffer.concat(got), payload);
 });
+
+test('a peer that floods pings without reading is cut off before the pongs pile up', async (t) => {
+  const { duplex, client, socket } = await pair(t);
+  socket.cork(); // our pongs stay queued, as with a peer that never reads
+  const failed = once(duplex, 'error') as Promise<[Error & { code?: string }]>;
+  const payload = Buffer.alloc(125);
+  for (let i = 0; i < 10_000; i++) client.ping(payload);
+  const [err] = await failed;
+  assert.equal(err.code, 'ERR_WS_PROTOCOL');
+  assert.match(err.message, /ping flood/);
+  assert.ok(duplex.destroyed);
+});

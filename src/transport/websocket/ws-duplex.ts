@@ -197,6 +197,15 @@ export class WebSocketDuplex extends Duplex {
 
   private readonly readerOnControl = (opcode: number, payload: Buffer): void => {
     if (opcode === OP_PING) {
+      // Our writes stop at writeLimit; beyond a few times that, only pongs to a peer that pings
+      // without reading can be queued (ws caps such pongs as well).
+      if (this.socket.writableLength > 4 * this.writeLimit) {
+        throw new WsFrameError(
+          'ERR_WS_PROTOCOL',
+          'websocket: ping flood from a peer that does not read',
+          1008,
+        );
+      }
       if (this.ws.readyState === this.ws.OPEN) this.ws.pong(payload, this.masked);
     } else if (opcode === OP_PONG) {
       this.ws.emit('pong', payload); // the keepalive listens on ws
