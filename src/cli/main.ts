@@ -13,6 +13,7 @@ import { createLogger } from './logger.js';
 import { runDemo } from './demo.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
+import { nativeXor } from '../transport/websocket/native-xor.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -24,12 +25,8 @@ function fail(message: string): never {
 
 /** ws masks client frames in JavaScript unless the native bufferutil loads; it doubles upload speed. */
 function checkBufferutil(log: Logger): void {
-  try {
-    require('bufferutil');
-    log.debug('bufferutil loaded: native WebSocket masking');
-  } catch {
-    log.warn('bufferutil not available: WebSocket masking runs in JavaScript (slower uploads)');
-  }
+  if (nativeXor !== undefined) log.debug('bufferutil loaded: native WebSocket masking');
+  else log.warn('bufferutil not available: WebSocket masking runs in JavaScript (slower uploads)');
 }
 
 function installShutdown(runtime: Runtime, log: Logger): void {

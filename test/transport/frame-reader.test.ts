@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { WsFrameError, WsFrameReader } from '../../src/transport/websocket/frame-reader.js';
+import { nativeXor } from '../../src/transport/websocket/native-xor.js';
 import { OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, encodeFrame } from '../helpers/raw-ws.js';
 
 interface Received {
@@ -209,4 +210,17 @@ describe('WsFrameReader', () => {
     const b = Buffer.from([0x82, 127, 0xff, 0, 0, 0, 0, 0, 0, 0]);
     expectError(() => huge.r.push(b), 'ERR_WS_PROTOCOL', 1009);
   });
+});
+
+test('bufferutil, a dependency, loads its native XOR, and it agrees with the plain definition', () => {
+  assert.ok(nativeXor !== undefined, 'bufferutil did not load: WebSocket masking would run in JavaScript');
+  const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff));
+  const key = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  const expected = Buffer.from(data.map((b, i) => b ^ (key[i & 3] as number)));
+  const out = Buffer.alloc(1010);
+  nativeXor.mask(data, key, out, 10, data.length);
+  assert.deepEqual(out.subarray(10), expected);
+  const inPlace = Buffer.from(data);
+  nativeXor.unmask(inPlace, key);
+  assert.deepEqual(inPlace, expected);
 });

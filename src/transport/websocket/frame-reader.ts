@@ -1,21 +1,9 @@
-import { createRequire } from 'node:module';
 import { ProtocolError } from '../../core/errors.js';
-
-type UnmaskFn = (buffer: Buffer, mask: Buffer) => void;
+import { nativeXor } from './native-xor.js';
 
 function jsUnmask(buffer: Buffer, mask: Buffer): void {
   for (let i = 0; i < buffer.length; i++) buffer[i] = (buffer[i] as number) ^ (mask[i & 3] as number);
 }
-
-/** bufferutil's native in-place XOR when it loads (as `ws` uses it); a JS loop otherwise. */
-const nativeUnmask: UnmaskFn | undefined = (() => {
-  try {
-    const mod = createRequire(import.meta.url)('bufferutil') as { unmask?: UnmaskFn };
-    return typeof mod.unmask === 'function' ? mod.unmask : undefined;
-  } catch {
-    return undefined;
-  }
-})();
 
 export const OP_CONTINUATION = 0x0;
 export const OP_TEXT = 0x1;
@@ -194,7 +182,7 @@ export class WsFrameReader {
       phase === 0
         ? k
         : Buffer.from([k[phase & 3], k[(phase + 1) & 3], k[(phase + 2) & 3], k[(phase + 3) & 3]] as number[]);
-    if (nativeUnmask !== undefined && part.length >= 32) nativeUnmask(part, key);
+    if (nativeXor !== undefined && part.length >= 32) nativeXor.unmask(part, key);
     else jsUnmask(part, key);
   }
 }

@@ -1,24 +1,12 @@
-import { createRequire } from 'node:module';
 import { randomFillSync } from 'node:crypto';
-
-type MaskFn = (source: Buffer, mask: Buffer, output: Buffer, offset: number, length: number) => void;
+import { nativeXor } from './native-xor.js';
 
 function jsMask(source: Buffer, mask: Buffer, output: Buffer, offset: number, length: number): void {
   for (let i = 0; i < length; i++) output[offset + i] = (source[i] as number) ^ (mask[i & 3] as number);
 }
 
-/** bufferutil's native XOR when it loads (as `ws` uses it); a JS loop otherwise. */
-const nativeMask: MaskFn | undefined = (() => {
-  try {
-    const mod = createRequire(import.meta.url)('bufferutil') as { mask?: MaskFn };
-    return typeof mod.mask === 'function' ? mod.mask : undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
 function mask(source: Buffer, key: Buffer, output: Buffer, offset: number, length: number): void {
-  if (nativeMask !== undefined && length >= 48) nativeMask(source, key, output, offset, length);
+  if (nativeXor !== undefined && length >= 48) nativeXor.mask(source, key, output, offset, length);
   else jsMask(source, key, output, offset, length);
 }
 
