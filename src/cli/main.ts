@@ -14,6 +14,7 @@ import { runDemo } from './demo.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
 import { nativeXor } from '../transport/websocket/native-xor.js';
+import { DEFAULT_GC_HEADROOM, installGcHeadroom } from '../runtime/gc-headroom.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -27,6 +28,14 @@ function fail(message: string): never {
 function checkBufferutil(log: Logger): void {
   if (nativeXor !== undefined) log.debug('bufferutil loaded: native WebSocket masking');
   else log.warn('bufferutil not available: WebSocket masking runs in JavaScript (slower uploads)');
+}
+
+/** GOST_TS_GC_HEADROOM: MiB of garbage-collector headroom above the live heap; 0 leaves V8's default. */
+function gcHeadroomFromEnv(): number {
+  const raw = process.env['GOST_TS_GC_HEADROOM'];
+  if (raw === undefined || raw === '') return DEFAULT_GC_HEADROOM;
+  if (!/^\d+$/.test(raw)) fail(`GOST_TS_GC_HEADROOM: not a whole number of MiB: ${JSON.stringify(raw)}`);
+  return Number(raw) * 1024 * 1024;
 }
 
 function installShutdown(runtime: Runtime, log: Logger): void {
@@ -44,6 +53,8 @@ function installShutdown(runtime: Runtime, log: Logger): void {
 }
 
 async function main(argv: string[]): Promise<void> {
+  const headroom = gcHeadroomFromEnv();
+  if (headroom > 0) installGcHeadroom(headroom);
   if (argv[0] === 'demo') {
     process.exitCode = await runDemo(argv.slice(1));
     return;
