@@ -18,6 +18,7 @@ export async function configFromArgs(argv: readonly string[]): Promise<Config> {
 // Building and running
 export { buildRuntime, type BuildOptions } from './config/build.js';
 export { Runtime } from './runtime/runtime.js';
+export { installGcHeadroom, growingPercentFor, DEFAULT_GC_HEADROOM } from './runtime/gc-headroom.js';
 export { Service, type ServiceStats } from './service/service.js';
 export { loadConfigSource, parseConfigText, toYaml, toJson } from './config/load.js';
 export type * from './config/types.js';
