@@ -12,7 +12,6 @@ import { buildRuntime } from '../config/build.js';
 import { createLogger } from './logger.js';
 import { runDemo } from './demo.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { PrometheusMetrics } from '../metrics/prometheus.js';
 import { nativeXor } from '../transport/websocket/native-xor.js';
 import { DEFAULT_GC_HEADROOM, installGcHeadroom } from '../runtime/gc-headroom.js';
 
@@ -86,9 +85,12 @@ async function main(argv: string[]): Promise<void> {
   checkBufferutil(log);
   if (config.api !== undefined)
     log.warn({ addr: config.api.addr }, "GOST's web API is not implemented by gost-ts; -api/api: ignored");
+  // prom-client is loaded only when metrics are on (it costs ~10 MB of memory).
   const metrics =
     config.metrics !== undefined
-      ? new PrometheusMetrics({ sessionCounts: () => runtime.sessionCounts() })
+      ? new (await import('../metrics/prometheus.js')).PrometheusMetrics({
+          sessionCounts: () => runtime.sessionCounts(),
+        })
       : undefined;
   const runtime = await buildRuntime(config, { log, observer: metrics });
   await runtime.start();

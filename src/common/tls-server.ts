@@ -2,7 +2,6 @@ import { X509Certificate, webcrypto } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { createSecureContext, type TlsOptions } from 'node:tls';
-import * as x509 from '@peculiar/x509';
 import { ConfigError, TunnelError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ClientTlsOptions, ServerTlsOptions } from '../core/types.js';
@@ -105,6 +104,9 @@ export async function generateSelfSignedCertificate(
     validity?: number | undefined;
   } = {},
 ): Promise<CertificateKeyPair> {
+  // Loaded on first use: only a TLS listener without certificate files needs it, and it costs a
+  // process that never does ~18 MB of memory.
+  const x509 = await import('@peculiar/x509');
   const cn = opts.commonName || DEFAULT_CERT_COMMON_NAME;
   const org = opts.organization || DEFAULT_CERT_ORGANIZATION;
   const validity = opts.validity !== undefined && opts.validity > 0 ? opts.validity : DEFAULT_CERT_VALIDITY;
