@@ -83,6 +83,8 @@ async function main(argv: string[]): Promise<void> {
     log.error({ err: String(err) }, 'unhandled rejection (kept running)'),
   );
   checkBufferutil(log);
+  if (headroom > 0) log.debug({ mib: headroom / (1024 * 1024) }, 'GC headroom above the live heap');
+  else log.debug("GC headroom off: V8's own heap growing");
   if (config.api !== undefined)
     log.warn({ addr: config.api.addr }, "GOST's web API is not implemented by gost-ts; -api/api: ignored");
   // prom-client is loaded only when metrics are on (it costs ~10 MB of memory).

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 
 /** Runs gost-ts expecting failure: exit code 1 and exactly one stderr line matching `re`. */
-async function expectOneLineError(args: string[], re: RegExp): Promise<void> {
-  const r = await runCli(args);
+async function expectOneLineError(args: string[], re: RegExp, env?: NodeJS.ProcessEnv): Promise<void> {
+  const r = await runCli(args, undefined, env);
   assert.equal(r.code, 1, `exit code for ${args.join(' ')}: ${r.stderr}`);
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, `one line, got:\n${r.stderr}`);
@@ -55,6 +55,12 @@ test('an unknown config key exits 1 naming its path', () =>
     ['-C', file('bad-key.yaml', 'services:\n- name: a\n  adr: 127.0.0.1:0\n')],
     /services\[0\]\.adr/,
   ));
+
+test('a GOST_TS_GC_HEADROOM that is not a whole number of MiB exits 1 naming it', () =>
+  expectOneLineError(['-L', '127.0.0.1:0'], /GOST_TS_GC_HEADROOM.*"64M"/, {
+    ...process.env,
+    GOST_TS_GC_HEADROOM: '64M',
+  }));
 
 test('a missing config file exits 1 naming it', () =>
   expectOneLineError(['-C', join(dir, 'missing.yaml')], /missing\.yaml/));

@@ -27,11 +27,12 @@ process.on('exit', () => {
 /** Starts `gost-ts args…` and resolves once it logged "gost-ts started" (or rejects with its output). */
 export async function startCli(
   args: string[],
-  opts: { cwd?: string; ready?: RegExp } = {},
+  opts: { cwd?: string; ready?: RegExp; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliProcess> {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} missing: run "npm run build" first`);
   const proc = spawn(process.execPath, [cliPath, ...args], {
     cwd: opts.cwd ?? repoRoot,
+    env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(proc);
@@ -96,9 +97,11 @@ export async function startCli(
 export async function runCli(
   args: string[],
   timeoutMs = 15_000,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const proc = spawn(process.execPath, [cliPath, ...args], {
     cwd: repoRoot,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
