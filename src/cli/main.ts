@@ -33,7 +33,10 @@ function checkBufferutil(log: Logger): void {
 function gcHeadroomFromEnv(): number {
   const raw = process.env['GOST_TS_GC_HEADROOM'];
   if (raw === undefined || raw === '') return DEFAULT_GC_HEADROOM;
-  if (!/^\d+$/.test(raw)) fail(`GOST_TS_GC_HEADROOM: not a whole number of MiB: ${JSON.stringify(raw)}`);
+  // The cap keeps V8's growing percent (headroom ÷ 1 MiB × 100) within its 32-bit flag.
+  if (!/^\d+$/.test(raw) || Number(raw) > 1_048_576) {
+    fail(`GOST_TS_GC_HEADROOM: not a whole number of MiB from 0 to 1048576: ${JSON.stringify(raw)}`);
+  }
   return Number(raw) * 1024 * 1024;
 }
 

@@ -56,11 +56,14 @@ test('an unknown config key exits 1 naming its path', () =>
     /services\[0\]\.adr/,
   ));
 
-test('a GOST_TS_GC_HEADROOM that is not a whole number of MiB exits 1 naming it', () =>
-  expectOneLineError(['-L', '127.0.0.1:0'], /GOST_TS_GC_HEADROOM.*"64M"/, {
-    ...process.env,
-    GOST_TS_GC_HEADROOM: '64M',
-  }));
+test('a GOST_TS_GC_HEADROOM that is not a whole number of MiB exits 1 naming it', async () => {
+  for (const value of ['64M', '-1', '1048577']) {
+    await expectOneLineError(['-L', '127.0.0.1:0'], new RegExp(`GOST_TS_GC_HEADROOM.*"${value}"`), {
+      ...process.env,
+      GOST_TS_GC_HEADROOM: value,
+    });
+  }
+});
 
 test('a missing config file exits 1 naming it', () =>
   expectOneLineError(['-C', join(dir, 'missing.yaml')], /missing\.yaml/));
