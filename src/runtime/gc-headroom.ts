@@ -22,6 +22,9 @@ export const DEFAULT_GC_HEADROOM = 64 * MiB;
 /** Large heaps grow at least this much (V8's own factor ranges over 10–300 %). */
 const MIN_PERCENT = 100;
 
+/** V8's flag is a 32-bit integer; 1 TiB above a 1 MiB heap is as far as it is taken. */
+const MAX_PERCENT = 100_000_000;
+
 /** Spaces outside V8's old generation (the limit is computed on the rest). */
 const NOT_OLD = new Set(['new_space', 'new_large_object_space', 'read_only_space']);
 
@@ -32,7 +35,8 @@ const NOT_OLD = new Set(['new_space', 'new_large_object_space', 'read_only_space
  */
 export function growingPercentFor(oldBytes: number, headroom: number = DEFAULT_GC_HEADROOM): number {
   if (headroom <= 0) return 0;
-  return Math.max(MIN_PERCENT, Math.ceil((headroom / Math.max(oldBytes, MiB)) * 100));
+  const percent = Math.ceil((headroom / Math.max(oldBytes, MiB)) * 100);
+  return Math.min(MAX_PERCENT, Math.max(MIN_PERCENT, percent));
 }
 
 /** Bytes in V8's old generation now (live objects plus garbage not yet collected). */

@@ -16,6 +16,7 @@ test('growing percent: a fixed headroom above a small old generation, never belo
   assert.equal(growingPercentFor(0), 6400, 'an empty heap counts as 1 MiB');
   assert.equal(growingPercentFor(11 * MiB, 0), 0);
   assert.equal(growingPercentFor(11 * MiB, 16 * MiB), 146);
+  assert.equal(growingPercentFor(MiB, 2 ** 50), 100_000_000, "capped within V8's 32-bit flag");
 });
 
 const moduleUrl = JSON.stringify(pathToFileURL(resolve('dist/runtime/gc-headroom.js')).href);
