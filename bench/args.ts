@@ -11,10 +11,12 @@ export interface BenchOptions {
   only: string[];
   /** smux versions: [1], or [1, 2] to repeat the latency scenarios with v2. */
   muxVersions: (1 | 2)[];
+  /** Rounds of everything; the table shows each figure's median over the rounds. */
+  repeat: number;
   help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--json] [--only NAME[,NAME...]] [--mux-version 2]
+export const USAGE = `usage: npm run bench -- [--quick] [--json] [--only NAME[,NAME...]] [--mux-version 2] [--repeat N]
 
   --quick            small sizes (64 MiB bulk, 500 connections, 1,000 streams): about a minute
   --json             print only the JSON document on stdout (it is always saved to bench-results/)
@@ -24,11 +26,13 @@ export const USAGE = `usage: npm run bench -- [--quick] [--json] [--only NAME[,N
                        scenarios: bulk-up, bulk-down, bulk8-up, bulk8-down, rate,
                                   latency-idle, latency-down, latency-up, scale
   --mux-version 2    also run the latency scenarios with smux v2 on both ends (head-of-line
-                     comparison); everything else always runs with v1, GOST's default`;
+                     comparison); everything else always runs with v1, GOST's default
+  --repeat N         run everything N times (1-9, fresh processes each round) and show each
+                     figure's median: the host's noise moves single figures by 20-30 %`;
 
 /** Parses argv; throws on unknown flags or values. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { json: false, quick: false, only: [], muxVersions: [1], help: false };
+  const o: BenchOptions = { json: false, quick: false, only: [], muxVersions: [1], repeat: 1, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -58,6 +62,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         if (v === '2' || v === '1,2') o.muxVersions = [1, 2];
         else if (v === '1') o.muxVersions = [1];
         else throw new Error(`--mux-version: 1 or 2, not ${v}`);
+        break;
+      }
+      case '--repeat': {
+        const v = value();
+        if (!/^[1-9]$/.test(v)) throw new Error(`--repeat: a whole number from 1 to 9, not ${v}`);
+        o.repeat = Number(v);
         break;
       }
       case '-h':

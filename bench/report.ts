@@ -31,9 +31,25 @@ interface Cell {
   withErrors: boolean;
 }
 
+/** The median of `xs` (the mean of the middle two for an even count); undefined when empty. */
+export function median(xs: readonly number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** A cell over the rounds of a `--repeat` run: the median of the rounds that produced a value. */
+function medianCell(cells: readonly Cell[]): Cell | undefined {
+  if (cells.length === 0) return undefined;
+  const values = cells.flatMap((c) => (c.value === undefined ? [] : [c.value]));
+  return { value: median(values), withErrors: cells.some((c) => c.withErrors) };
+}
+
 /**
  * One row per metric of every scenario, for every smux version the scenario ran with, then the CPU
- * of all bulk scenarios together. Direct TCP has no smux, so its v1 result also fills v2 rows.
+ * of all bulk scenarios together. Direct TCP has no smux, so its v1 result also fills v2 rows. With
+ * several rounds, each cell is the median over the rounds (ratios are of those medians).
  */
 export function buildRows(
   scenarios: readonly Scenario[],
@@ -41,8 +57,8 @@ export function buildRows(
   muxVersions: readonly (1 | 2)[],
 ): Row[] {
   const rows: Row[] = [];
-  const find = (setup: SetupName, scenario: string, mux: 1 | 2): ScenarioResult | undefined =>
-    results.find(
+  const findAll = (setup: SetupName, scenario: string, mux: 1 | 2): ScenarioResult[] =>
+    results.filter(
       (r) => r.setup === setup && r.scenario === scenario && (setup === 'direct' || r.mux === mux),
     );
   for (const s of scenarios) {
@@ -52,14 +68,14 @@ export function buildRows(
       const suffix = muxVersions.length > 1 && s.hol ? ` [smux v${String(mux)}]` : '';
       for (const m of metricsOf(s)) {
         rows.push(
-          makeRow(`${m.label}${suffix}`, m, (setup) => {
-            const r = find(setup, s.name, mux);
-            if (r === undefined) return undefined;
-            return {
-              value: r.error === undefined ? m.value(r) : undefined,
-              withErrors: (r.load?.errors ?? 0) > 0,
-            };
-          }),
+          makeRow(`${m.label}${suffix}`, m, (setup) =>
+            medianCell(
+              findAll(setup, s.name, mux).map((r) => ({
+                value: r.error === undefined ? m.value(r) : undefined,
+                withErrors: (r.load?.errors ?? 0) > 0,
+              })),
+            ),
+          ),
         );
       }
     }
@@ -67,26 +83,39 @@ export function buildRows(
   const bulk = new Set(scenarios.filter((s) => s.group === 'bulk').map((s) => s.name));
   if (bulk.size > 0) {
     const metric = { label: 'all bulk: CPU', unit: 's/GiB', better: 'lower' } as const;
+    const rounds = [...new Set(results.map((r) => r.round))];
     rows.push(
-      makeRow(metric.label, metric, (setup) => {
-        const rs = results.filter((r) => r.setup === setup && r.mux === 1 && bulk.has(r.scenario));
-        let cpu = 0;
-        let bytes = 0;
-        for (const r of rs) {
-          if (r.cpuS === undefined || r.load === undefined || r.error !== undefined) {
-            return undefined;
-          }
-          cpu += r.cpuS.client + r.cpuS.server;
-          bytes += r.load.bytes;
-        }
-        return {
-          value: bytes > 0 ? cpu / (bytes / GiB) : undefined,
-          withErrors: rs.some((r) => (r.load?.errors ?? 0) > 0),
-        };
-      }),
+      makeRow(metric.label, metric, (setup) =>
+        medianCell(
+          rounds.flatMap((round) => {
+            const rs = results.filter(
+              (r) => r.setup === setup && r.mux === 1 && r.round === round && bulk.has(r.scenario),
+            );
+            if (rs.length === 0) return [];
+            return [bulkCpuCell(rs)];
+          }),
+        ),
+      ),
     );
   }
   return rows;
+}
+
+/** CPU seconds per GiB over the bulk scenarios of one round; no value if any of them failed. */
+function bulkCpuCell(rs: readonly ScenarioResult[]): Cell {
+  let cpu = 0;
+  let bytes = 0;
+  for (const r of rs) {
+    if (r.cpuS === undefined || r.load === undefined || r.error !== undefined) {
+      return { value: undefined, withErrors: rs.some((x) => (x.load?.errors ?? 0) > 0) };
+    }
+    cpu += r.cpuS.client + r.cpuS.server;
+    bytes += r.load.bytes;
+  }
+  return {
+    value: bytes > 0 ? cpu / (bytes / GiB) : undefined,
+    withErrors: rs.some((r) => (r.load?.errors ?? 0) > 0),
+  };
 }
 
 function makeRow(
@@ -172,4 +201,5 @@ export const LEGEND = [
   '↓ rows: ratio < 1 means ours is ahead. "vs go": win/lose beyond ±5 %, else ≈.',
   'CPU = user+system seconds of both tunnel processes per GiB moved (direct: no tunnel).',
   '* = some connections of that run failed (see "errors" in the JSON). — = not run or n/a.',
+  'With --repeat N, every figure is the median of the N rounds (each round in the JSON).',
 ].join('\n');

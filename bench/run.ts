@@ -76,8 +76,9 @@ async function measure(
   target: string,
   progs: Programs,
   mux: 1 | 2,
+  round: number,
 ): Promise<ScenarioResult> {
-  const base = { setup: setup.name, scenario: sc.name, mux };
+  const base = { setup: setup.name, scenario: sc.name, mux, round };
   const { client, server } = setup;
   const cpu = (): { client: number; server: number } | undefined =>
     client !== undefined && server !== undefined
@@ -158,13 +159,16 @@ async function runSetup(
   mux: 1 | 2,
   scs: readonly Scenario[],
   progs: Programs,
+  round: { n: number; of: number },
 ): Promise<ScenarioResult[]> {
-  const tag = `[${name}${name === 'direct' ? '' : ` smux v${String(mux)}`}]`;
+  const roundTag = round.of > 1 ? ` round ${String(round.n)}/${String(round.of)}` : '';
+  const tag = `[${name}${name === 'direct' ? '' : ` smux v${String(mux)}`}${roundTag}]`;
   const out: ScenarioResult[] = [];
   const fail = (sc: Scenario, error: string): ScenarioResult => ({
     setup: name,
     scenario: sc.name,
     mux,
+    round: round.n,
     error,
   });
   // A fresh target per setup: connections of earlier setups linger in TIME_WAIT on the old port.
@@ -179,7 +183,7 @@ async function runSetup(
       const r =
         dead !== undefined
           ? fail(sc, `${dead.name} exited earlier\n${dead.tail()}`)
-          : await measure(setup, sc, target.addr, progs, mux);
+          : await measure(setup, sc, target.addr, progs, mux, round.n);
       log(`${tag} ${sc.name}: ${describe(sc, r)}`);
       out.push(r);
       await sleep(SETTLE_MS);
@@ -225,11 +229,13 @@ async function main(): Promise<void> {
   log(`bench: scenarios ${scs.map((s) => s.name).join(', ')}`);
 
   const results: ScenarioResult[] = [];
-  for (const mux of opts.muxVersions) {
-    const todo = mux === 1 ? scs : scs.filter((s) => s.hol);
-    for (const name of setups) {
-      if (todo.length === 0 || (mux === 2 && name === 'direct')) continue;
-      results.push(...(await runSetup(name, mux, todo, progs)));
+  for (let n = 1; n <= opts.repeat; n++) {
+    for (const mux of opts.muxVersions) {
+      const todo = mux === 1 ? scs : scs.filter((s) => s.hol);
+      for (const name of setups) {
+        if (todo.length === 0 || (mux === 2 && name === 'direct')) continue;
+        results.push(...(await runSetup(name, mux, todo, progs, { n, of: opts.repeat })));
+      }
     }
   }
 
@@ -239,7 +245,7 @@ async function main(): Promise<void> {
     schema: 'gost-ts-bench/1',
     startedAt: started.toISOString(),
     durationS: (finished.getTime() - started.getTime()) / 1000,
-    options: { quick: opts.quick, only: opts.only, muxVersions: opts.muxVersions },
+    options: { quick: opts.quick, only: opts.only, muxVersions: opts.muxVersions, repeat: opts.repeat },
     host: { ...hostInfo(), loadAvgBefore: loadBefore, loadAvgAfter: loadavg()[0] ?? 0 },
     scenarios: scs.map(({ name, group, title, args }) => ({ name, group, title, args })),
     results,

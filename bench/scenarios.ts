@@ -26,6 +26,8 @@ export interface ScenarioResult {
   setup: SetupName;
   scenario: string;
   mux: 1 | 2;
+  /** Which round of a `--repeat` run (1 when there is one). */
+  round: number;
   load?: LoadResult;
   error?: string;
   /** CPU seconds of the tunnel processes during the run (client, server); absent for direct. */
