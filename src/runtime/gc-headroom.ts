@@ -57,8 +57,9 @@ export type GcHeadroomHandle = () => void;
  * JavaScript runs in between, so the factor is sized ahead, after scavenges as well: were it only
  * sized after mark-compacts, an old generation that grew from 2 MB to 66 MB between two of them
  * would get the 2 MB factor (×33) and a trigger near 2 GB. The old generation in use is at least
- * what survives the next mark-compact, so that trigger lands at most `headroom` above it and at
- * least a doubling.
+ * what survives the next mark-compact, so that trigger lands no further above the survivors than
+ * `headroom` or a doubling, whichever is more (and a full `headroom` above them when little of what
+ * was in use was garbage).
  */
 export function installGcHeadroom(headroom: number = DEFAULT_GC_HEADROOM): GcHeadroomHandle {
   let current = -1;
