@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings a fresh checkout to a runnable state; safe to run again (each step is skipped when done).
 #   scripts/setup.sh            npm packages + build
-#   scripts/setup.sh --with-go  also the Go toolchain and the smux/websocket sources of the interop peer
+#   scripts/setup.sh --with-go  also GOST v3.2.6 and the Go interop peer (Go >= 1.24 from /usr/local/go, modules
+#                               from the Go module proxy), and curl for the tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Progress goes to stderr so commands like `npm run bench -- --json` keep stdout clean.
@@ -10,21 +11,20 @@ exec 1>&2
 with_go=0
 [ "${1:-}" = "--with-go" ] && with_go=1
 
-go_libs_present() {
-  command -v go >/dev/null 2>&1 &&
-    [ -d /usr/share/gocode/src/github.com/xtaci/smux ] &&
-    [ -d /usr/share/gocode/src/github.com/gorilla/websocket ]
-}
-
-if [ "$with_go" = 1 ] && ! go_libs_present; then
+# Debian packages the tests drive as real peers or tools (curl as the application).
+apt_needed=()
+if [ "$with_go" = 1 ]; then
+  command -v curl >/dev/null 2>&1 || apt_needed+=(curl)
+fi
+if [ "${#apt_needed[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing golang-go and the Go smux/websocket packages (apt)"
+    echo "setup: installing ${apt_needed[*]} (apt)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
-    apt-get install -y -q golang-go golang-github-xtaci-smux-dev golang-github-gorilla-websocket-dev >/dev/null
+    apt-get install -y -q --no-install-recommends "${apt_needed[@]}" >/dev/null
   else
-    echo "setup: WARNING: Go and its smux/websocket packages are missing and cannot be installed here" >&2
-    echo "setup: WARNING: (needs root + apt-get); interop tests will be SKIPPED" >&2
+    echo "setup: ERROR: ${apt_needed[*]} missing and cannot be installed here (needs root + apt-get)" >&2
+    exit 1
   fi
 fi
 
@@ -39,6 +39,10 @@ fi
 echo "setup: build"
 npm run --silent build
 
-if [ "$with_go" = 1 ] && go_libs_present; then
+if [ "$with_go" = 1 ]; then
+  # GOST itself (the peer of the interop tests and a column of the benchmark) and the Go peer
+  # built on GOST's libraries; both from the Go module proxy at pinned versions. A failure here
+  # fails setup: the interop suite never runs without its peers.
+  bash test/interop/gost/build.sh
   bash test/interop/go-peer/build.sh
 fi

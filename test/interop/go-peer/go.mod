@@ -1,14 +1,9 @@
 module gostpeer
 
-go 1.19
+go 1.24.0
 
+// The versions GOST v3.2.6 links (go-gost/x v0.8.1's go.mod).
 require (
-	github.com/gorilla/websocket v1.5.0
-	github.com/xtaci/smux v1.5.16
-)
-
-// Offline build: the libraries come from Debian's golang-*-dev packages, never from the network.
-replace (
-	github.com/gorilla/websocket => /usr/share/gocode/src/github.com/gorilla/websocket
-	github.com/xtaci/smux => /usr/share/gocode/src/github.com/xtaci/smux
+	github.com/gorilla/websocket v1.5.3
+	github.com/xtaci/smux v1.5.31
 )
