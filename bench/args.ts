@@ -23,7 +23,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--json] [--only NAME[,N
   --only NAMES       run only these setups and/or scenarios (repeatable, comma-separated):
                        setups:    ${SETUP_NAMES.join(', ')}
                        groups:    ${SCENARIO_GROUPS.join(', ')}
-                       scenarios: bulk-up, bulk-down, bulk8-up, bulk8-down, rate,
+                       scenarios: rate-cold, bulk-up, bulk-down, bulk8-up, bulk8-down, rate,
                                   latency-idle, latency-down, latency-up, scale
   --mux-version 2    also run the latency scenarios with smux v2 on both ends (head-of-line
                      comparison); everything else always runs with v1, GOST's default

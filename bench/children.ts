@@ -41,6 +41,7 @@ export class Child {
   #tail: string[] = [];
   #listeners = new Set<LineListener>();
   #exitCode: number | null | undefined;
+  #readers: ReturnType<typeof createInterface>[] = [];
 
   constructor(opts: ChildOptions) {
     this.name = opts.name;
@@ -121,6 +122,17 @@ export class Child {
     });
   }
 
+  /**
+   * Stops splitting the output into lines (the tail and line listeners see nothing more) and drains
+   * it unread from now on, for a child that logs a lot while being measured.
+   */
+  muteOutput(): void {
+    for (const rl of this.#readers) rl.close();
+    this.#readers = [];
+    this.#proc.stdout?.resume();
+    this.#proc.stderr?.resume();
+  }
+
   /** Writes one control line to the child's stdin. */
   send(line: string): void {
     this.#proc.stdin?.write(`${line}\n`);
@@ -142,6 +154,7 @@ export class Child {
 
   #readLines(input: NodeJS.ReadableStream, stream: 'stdout' | 'stderr'): void {
     const rl = createInterface({ input, crlfDelay: Infinity });
+    this.#readers.push(rl);
     rl.on('line', (line) => {
       this.#tail.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
       if (this.#tail.length > TAIL_LINES) this.#tail.shift();

@@ -1,6 +1,6 @@
 /**
  * Turns scenario results into table rows (one per metric, one column per setup, plus the ratios of
- * the gost-ts pair to the Go pair and to direct TCP) and renders them.
+ * the gost-ts pair to the real GOST pair, to the Go-library pair and to direct TCP) and renders them.
  */
 import type { Metric, Scenario, ScenarioResult } from './scenarios.js';
 import { GiB, metricsOf } from './scenarios.js';
@@ -15,10 +15,11 @@ export interface Row {
   values: Record<SetupName, number | null>;
   /** Setups whose value comes from a run with errors (some connections failed). */
   withErrors: SetupName[];
-  /** gost-ts ÷ go-pair and gost-ts ÷ direct. */
+  /** gost-ts ÷ the real GOST pair (the reference), ÷ go-pair (second reference) and ÷ direct. */
+  oursOverGost: number | null;
   oursOverGo: number | null;
   oursOverDirect: number | null;
-  /** How gost-ts compares with go-pair, with a ±5 % dead band. */
+  /** How gost-ts compares with the GOST pair, with a ±5 % dead band. */
   verdict: 'win' | 'lose' | '≈' | null;
 }
 
@@ -132,10 +133,10 @@ function makeRow(
   }
   const ratio = (a: number | null, b: number | null): number | null =>
     a === null || b === null || b === 0 ? null : a / b;
-  const oursOverGo = ratio(values['gost-ts'], values['go-pair']);
+  const oursOverGost = ratio(values['gost-ts'], values.gost);
   let verdict: Row['verdict'] = null;
-  if (oursOverGo !== null && oursOverGo > 0) {
-    const ahead = m.better === 'higher' ? oursOverGo : 1 / oursOverGo;
+  if (oursOverGost !== null && oursOverGost > 0) {
+    const ahead = m.better === 'higher' ? oursOverGost : 1 / oursOverGost;
     verdict = ahead > 1 + TIE ? 'win' : ahead < 1 - TIE ? 'lose' : '≈';
   }
   return {
@@ -144,7 +145,8 @@ function makeRow(
     better: m.better,
     values,
     withErrors,
-    oursOverGo,
+    oursOverGost,
+    oursOverGo: ratio(values['gost-ts'], values['go-pair']),
     oursOverDirect: ratio(values['gost-ts'], values.direct),
     verdict,
   };
@@ -164,9 +166,10 @@ export function renderTable(rows: readonly Row[]): string {
     'unit',
     'better',
     ...SETUP_NAMES.map((s) => SETUP_LABELS[s]),
+    'ours/gost',
     'ours/go',
     'ours/direct',
-    'vs go',
+    'vs gost',
   ];
   const body = rows.map((r) => [
     r.metric,
@@ -177,6 +180,7 @@ export function renderTable(rows: readonly Row[]): string {
       const cell = v === null ? '—' : formatNumber(v);
       return r.withErrors.includes(s) ? `${cell}*` : cell;
     }),
+    r.oursOverGost === null ? '—' : `${r.oursOverGost.toFixed(2)}x`,
     r.oursOverGo === null ? '—' : `${r.oursOverGo.toFixed(2)}x`,
     r.oursOverDirect === null ? '—' : `${r.oursOverDirect.toFixed(2)}x`,
     r.verdict ?? '—',
@@ -198,7 +202,8 @@ export function renderTable(rows: readonly Row[]): string {
 /** The legend printed under the table. */
 export const LEGEND = [
   'ours = the gost-ts pair; ratio = ours ÷ other. ↑ rows: ratio > 1 means ours is ahead;',
-  '↓ rows: ratio < 1 means ours is ahead. "vs go": win/lose beyond ±5 %, else ≈.',
+  '↓ rows: ratio < 1 means ours is ahead. gost = the real GOST v3 pair (the reference);',
+  'go = GOST\'s libraries in go-peer (a second reference). "vs gost": win/lose beyond ±5 %, else ≈.',
   'CPU = user+system seconds of both tunnel processes per GiB moved (direct: no tunnel).',
   '* = some connections of that run failed (see "errors" in the JSON). — = not run or n/a.',
   'With --repeat N, every figure is the median of the N rounds (each round in the JSON).',

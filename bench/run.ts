@@ -39,13 +39,20 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Builds the Go peer if it is older than its sources (a no-op otherwise) and checks gost-ts. */
+/** Builds GOST and the Go peer if older than their sources (a no-op otherwise) and checks gost-ts. */
 function preparePrograms(): Programs {
-  const build = spawnSync('bash', [join(ROOT, 'test/interop/go-peer/build.sh')], {
-    stdio: ['ignore', 2, 2],
-  });
-  if (build.status !== 0) throw new Error('go-peer build failed (see above)');
-  const progs = { goPeer: join(ROOT, '.cache/go-peer/go-peer'), gostTs: join(ROOT, 'dist/cli/main.js') };
+  for (const [what, script] of [
+    ['GOST', 'test/interop/gost/build.sh'],
+    ['go-peer', 'test/interop/go-peer/build.sh'],
+  ] as const) {
+    const build = spawnSync('bash', [join(ROOT, script)], { stdio: ['ignore', 2, 2] });
+    if (build.status !== 0) throw new Error(`${what} build failed (see above)`);
+  }
+  const progs = {
+    goPeer: join(ROOT, '.cache/go-peer/go-peer'),
+    gost: join(ROOT, '.cache/gost/gost'),
+    gostTs: join(ROOT, 'dist/cli/main.js'),
+  };
   if (!existsSync(progs.gostTs)) throw new Error(`${progs.gostTs} is missing: run npm run build`);
   return progs;
 }

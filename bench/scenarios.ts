@@ -47,12 +47,16 @@ export interface Metric {
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
 
-/** The scenarios in run order; scale comes last since it leaves the most to clean up. */
+/**
+ * The scenarios in run order: the cold rate first (it needs processes that have served nothing
+ * yet), scale last since it leaves the most to clean up.
+ */
 export function scenarios(quick: boolean): Scenario[] {
   const single = quick ? 64 * MiB : GiB;
   const parallel = quick ? 8 * MiB : 256 * MiB;
   const bulkTimeout = quick ? 60_000 : 180_000;
   const rate = quick ? 500 : 5000;
+  const coldRate = quick ? 500 : 2000;
   const idleSamples = quick ? 300 : 2000;
   const busySamples = quick ? 300 : 1000;
   const busyTime = quick ? '2s' : '10s';
@@ -83,6 +87,26 @@ export function scenarios(quick: boolean): Scenario[] {
     hol: true,
   });
   return [
+    // First on fresh processes: the connections a tunnel serves right after it started (JIT cold).
+    {
+      name: 'rate-cold',
+      group: 'rate',
+      title: `cold rate ${String(coldRate)} conn ×50`,
+      args: [
+        '-mode',
+        'rate',
+        '-rate-warmup',
+        '0',
+        '-count',
+        String(coldRate),
+        '-concurrency',
+        '50',
+        '-msg',
+        '1024',
+      ],
+      timeoutMs: 120_000,
+      hol: false,
+    },
     bulk('bulk-up', `bulk up 1×${sizeName(single)}`, 'bulk-up', single, 1),
     bulk('bulk-down', `bulk down 1×${sizeName(single)}`, 'bulk-down', single, 1),
     bulk('bulk8-up', `bulk up 8×${sizeName(parallel)}`, 'bulk-up', parallel, 8),

@@ -2,28 +2,47 @@
  * The tunnel setups under test. Each one is an HTTP CONNECT proxy port on loopback whose traffic
  * rides one `http+mws` session (smux over WebSocket) to a server that dials the target:
  *
- * | setup   | client (proxy port)  | server               |
- * |---------|----------------------|----------------------|
- * | direct  | none: the load tool connects to the target itself (the limit) |
- * | gost-ts | gost-ts              | gost-ts              |
- * | go-pair | go-peer client       | go-peer server       |
- * | ts-go   | gost-ts              | go-peer server       |
- * | go-ts   | go-peer client       | gost-ts              |
+ * | setup      | client (proxy port)  | server               |
+ * |------------|----------------------|----------------------|
+ * | direct     | none: the load tool connects to the target itself (the limit) |
+ * | gost-ts    | gost-ts              | gost-ts              |
+ * | gost       | GOST v3 (`gost`)     | GOST v3 (`gost`)     |
+ * | ts-to-gost | gost-ts              | GOST                 |
+ * | gost-to-ts | GOST                 | gost-ts              |
+ * | go-pair    | go-peer client       | go-peer server       |
+ * | ts-go      | gost-ts              | go-peer server       |
+ * | go-ts      | go-peer client       | gost-ts              |
  *
- * Both implementations run with their defaults, which are GOST's: smux v1 with xtaci's
- * DefaultConfig, gorilla's 4096-byte client write buffer (so large messages fragment). Only the
- * smux version can be changed, on both ends at once.
+ * Every implementation runs with its defaults, which are GOST's: smux v1 with xtaci's
+ * DefaultConfig, gorilla's 4096-byte client write buffer (so large messages fragment). GOST also
+ * keeps its default logging (info: a few JSON lines per connection on each side), as a user runs
+ * it. Only the smux version can be changed, on both ends at once. The real GOST is the reference;
+ * the go-peer pair (GOST's libraries without GOST's handlers, chain and logging) is a second one.
  */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Child } from './children.js';
 import { NODE_STDIN_GUARD, spawnChild } from './children.js';
 
-export const SETUP_NAMES = ['direct', 'gost-ts', 'go-pair', 'ts-go', 'go-ts'] as const;
+export const SETUP_NAMES = [
+  'direct',
+  'gost-ts',
+  'gost',
+  'ts-to-gost',
+  'gost-to-ts',
+  'go-pair',
+  'ts-go',
+  'go-ts',
+] as const;
 export type SetupName = (typeof SETUP_NAMES)[number];
 
 /** Column titles of the table. */
 export const SETUP_LABELS: Readonly<Record<SetupName, string>> = {
   direct: 'direct',
   'gost-ts': 'gost-ts',
+  gost: 'gost',
+  'ts-to-gost': 'ts→gost',
+  'gost-to-ts': 'gost→ts',
   'go-pair': 'go-pair',
   'ts-go': 'ts→go',
   'go-ts': 'go→ts',
@@ -33,6 +52,8 @@ export const SETUP_LABELS: Readonly<Record<SetupName, string>> = {
 export interface Programs {
   /** The go-peer binary (server, client, target and load modes). */
   goPeer: string;
+  /** The real GOST v3 binary (`.cache/gost/gost`, built by scripts/setup.sh). */
+  gost: string;
   /** gost-ts's built CLI (`dist/cli/main.js`). */
   gostTs: string;
 }
@@ -48,6 +69,19 @@ export interface RunningSetup {
   server: Child | undefined;
   stop(): Promise<void>;
 }
+
+type Impl = 'ts' | 'gost' | 'go';
+
+/** Which implementation runs each end of a tunnel setup. */
+export const SIDES: Readonly<Record<Exclude<SetupName, 'direct'>, { client: Impl; server: Impl }>> = {
+  'gost-ts': { client: 'ts', server: 'ts' },
+  gost: { client: 'gost', server: 'gost' },
+  'ts-to-gost': { client: 'ts', server: 'gost' },
+  'gost-to-ts': { client: 'gost', server: 'ts' },
+  'go-pair': { client: 'go', server: 'go' },
+  'ts-go': { client: 'ts', server: 'go' },
+  'go-ts': { client: 'go', server: 'ts' },
+};
 
 /** How long a process may take to report its listening address (ms). */
 const READY_TIMEOUT_MS = 15_000;
@@ -78,15 +112,20 @@ export async function startSetup(name: SetupName, progs: Programs, muxVersion: 1
     if (name === 'direct') {
       return { name, proxy: undefined, client: undefined, server: undefined, stop };
     }
-    const tsServer = name === 'gost-ts' || name === 'go-ts';
-    const tsClient = name === 'gost-ts' || name === 'ts-go';
+    const side = SIDES[name];
+    const mux = muxVersion === 2 ? '&mux.version=2' : '';
 
     let server: Child;
     let serverAddr: string;
-    if (tsServer) {
-      const mux = muxVersion === 2 ? '&mux.version=2' : '';
+    if (side.server === 'ts') {
       server = track(startGostTs(progs, 'ts-server', ['-L', `http+mws://127.0.0.1:0?path=${WS_PATH}${mux}`]));
       serverAddr = await waitGostTsListen(server);
+    } else if (side.server === 'gost') {
+      serverAddr = `127.0.0.1:${String(await freePort())}`;
+      server = track(
+        startGost(progs, 'gost-server', ['-L', `http+mws://${serverAddr}?path=${WS_PATH}${mux}`]),
+      );
+      await waitGostListen(server);
     } else {
       server = track(
         startGoPeer(progs, 'go-server', [
@@ -102,19 +141,16 @@ export async function startSetup(name: SetupName, progs: Programs, muxVersion: 1
       serverAddr = await waitGoListen(server);
     }
 
+    const forward = `http+mws://${serverAddr}?path=${WS_PATH}${mux}`;
     let client: Child;
     let proxy: string;
-    if (tsClient) {
-      const mux = muxVersion === 2 ? '&mux.version=2' : '';
-      client = track(
-        startGostTs(progs, 'ts-client', [
-          '-L',
-          '127.0.0.1:0',
-          '-F',
-          `http+mws://${serverAddr}?path=${WS_PATH}${mux}`,
-        ]),
-      );
+    if (side.client === 'ts') {
+      client = track(startGostTs(progs, 'ts-client', ['-L', '127.0.0.1:0', '-F', forward]));
       proxy = await waitGostTsListen(client);
+    } else if (side.client === 'gost') {
+      proxy = `127.0.0.1:${String(await freePort())}`;
+      client = track(startGost(progs, 'gost-client', ['-L', `http://${proxy}`, '-F', forward]));
+      await waitGostListen(client);
     } else {
       client = track(
         startGoPeer(progs, 'go-client', [
@@ -152,6 +188,41 @@ function startGostTs(progs: Programs, name: string, args: string[]): Child {
     name,
     command: process.execPath,
     args: ['--import', NODE_STDIN_GUARD, progs.gostTs, ...args],
+  });
+}
+
+/**
+ * GOST cannot watch its stdin, so a shell beside it holds the pipe instead: when the runner is gone
+ * (even SIGKILLed) `read` sees EOF and the shell kills GOST. Its own stdin/stdout/stderr are GOST's
+ * log (JSON lines on stderr).
+ */
+function startGost(progs: Programs, name: string, args: string[]): Child {
+  const child = spawnChild({ name, command: progs.gost, args });
+  const guard = spawnChild({
+    name: `${name}-guard`,
+    command: 'sh',
+    args: ['-c', `read _ ; kill -9 ${String(child.pid)} 2>/dev/null`],
+  });
+  void child.exited.then(() => guard.stop());
+  return child;
+}
+
+/** GOST logs `listening on ADDR` for each service once it is bound; after that its log is drained unread. */
+async function waitGostListen(child: Child): Promise<void> {
+  await child.waitFor((line) => (line.includes('listening on') ? true : undefined), READY_TIMEOUT_MS);
+  // GOST logs several lines per connection: reading them would cost the runner's CPU during a run.
+  child.muteOutput();
+}
+
+/** A port that was free a moment ago (GOST logs the address it was given, not the one bound). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
   });
 }
 

@@ -68,3 +68,27 @@ test('a single round reads as before', () => {
   assert.equal(rows.find((r) => r.unit === 'MB/s')?.oursOverGo, 2);
   assert.equal(rows.find((r) => r.metric === 'all bulk: CPU')?.values['gost-ts'], 2);
 });
+
+test('ratios are taken against the real GOST pair first, the Go-library pair second', () => {
+  const only = scenarios(false).filter((s) => s.name === 'bulk-up');
+  const rows = buildRows(
+    only,
+    [bulkUp('gost-ts', 1, 600, 2), bulkUp('gost', 1, 400, 4), bulkUp('go-pair', 1, 300, 4)],
+    [1],
+  );
+  const speed = rows.find((r) => r.unit === 'MB/s');
+  assert.equal(speed?.oursOverGost, 1.5);
+  assert.equal(speed?.oursOverGo, 2);
+  assert.equal(speed?.verdict, 'win');
+  const cpu = rows.find((r) => r.metric === 'all bulk: CPU');
+  assert.equal(cpu?.oursOverGost, 0.5);
+  assert.equal(cpu?.verdict, 'win', 'less CPU is better');
+});
+
+test('without a GOST figure there is no verdict, even with a Go-pair figure', () => {
+  const only = scenarios(false).filter((s) => s.name === 'bulk-up');
+  const rows = buildRows(only, [bulkUp('gost-ts', 1, 600, 2), bulkUp('go-pair', 1, 300, 4)], [1]);
+  const speed = rows.find((r) => r.unit === 'MB/s');
+  assert.equal(speed?.oursOverGost, null);
+  assert.equal(speed?.verdict, null);
+});

@@ -47,6 +47,7 @@ type loadOpts struct {
 	timeout     time.Duration
 	opTimeout   time.Duration
 	warmup      int
+	rateWarmup  time.Duration
 	hold        time.Duration
 	stdin       bool
 }
@@ -88,6 +89,7 @@ func parseLoad(args []string) func() error {
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up (exit 2) after this long")
 	fs.DurationVar(&o.opTimeout, "op-timeout", 10*time.Second, "deadline of one connection setup or echo")
 	fs.IntVar(&o.warmup, "warmup", 3, "echo round trips before the timed part")
+	fs.DurationVar(&o.rateWarmup, "rate-warmup", 2*time.Second, "rate: untimed short connections first, for up to this long (0: time the first ones, cold)")
 	fs.DurationVar(&o.hold, "hold", time.Second, "streams without -stdin: how long to hold them")
 	fs.BoolVar(&o.stdin, "stdin", false, "control lines on stdin; EOF exits")
 	_ = fs.Parse(args)
@@ -327,7 +329,9 @@ func (l *loader) rate() loadResult {
 	// Untimed short connections first, for up to 2 s (at most -count): as with the latency
 	// scenario, a JIT-compiled tunnel (Node) reaches its steady state only after some thousands of
 	// connections, and the rate of interest is the steady one for both kinds of tunnel.
-	l.shortConns(msg, l.o.count, 2*time.Second, func(int, time.Duration) {})
+	if l.o.rateWarmup > 0 {
+		l.shortConns(msg, l.o.count, l.o.rateWarmup, func(int, time.Duration) {})
+	}
 
 	lat := make([]time.Duration, l.o.count)
 	ok := make([]bool, l.o.count)
