@@ -2,6 +2,8 @@ import { ConfigError } from '../core/errors.js';
 import { KNOWN_TYPES, nodesFromUrl, parseGostUrl, serviceFromUrl } from '../config/from-url.js';
 import { loadConfigSource, mergeConfigs } from '../config/load.js';
 import type { LoadOptions } from '../config/load.js';
+import { parseWorkers } from '../config/workers.js';
+import type { WorkersSetting } from '../config/workers.js';
 import type { ApiConfig, ChainConfig, Config, MetricsConfig, ServiceConfig } from '../config/types.js';
 
 /** GOST's command line (`cmd/gost/main.go`), parsed but not yet interpreted. */
@@ -24,6 +26,8 @@ export interface CliArgs {
   readonly metricsAddr?: string;
   /** `-api ADDR` (stored in the config; serving it is up to the caller). */
   readonly apiAddr?: string;
+  /** `-workers N|auto` (gost-ts only): service processes sharing the listening ports. */
+  readonly workers?: WorkersSetting;
 }
 
 type FlagKind = 'list' | 'string' | 'bool';
@@ -41,6 +45,7 @@ const FLAGS: Readonly<Record<string, FlagKind>> = {
   help: 'bool',
   metrics: 'string',
   api: 'string',
+  workers: 'string',
 };
 
 function parseBoolFlag(name: string, value: string): boolean {
@@ -111,6 +116,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     help: Boolean(bools['h'] || bools['help']),
     ...(strings['metrics'] === undefined ? {} : { metricsAddr: strings['metrics'] }),
     ...(strings['api'] === undefined ? {} : { apiAddr: strings['api'] }),
+    ...(strings['workers'] === undefined ? {} : { workers: parseWorkers(strings['workers'], '-workers') }),
   };
 }
 
@@ -168,6 +174,7 @@ export async function buildConfigFromArgs(args: CliArgs, options: LoadOptions = 
     chains: chain === undefined ? [] : [chain],
     ...(args.metricsAddr === undefined ? {} : { metrics: metricsFromFlag(args.metricsAddr) }),
     ...(args.apiAddr === undefined ? {} : { api: apiFromFlag(args.apiAddr) }),
+    ...(args.workers === undefined ? {} : { workers: args.workers }),
   };
   const merged = mergeConfigs([...sources, fromFlags]);
   if (args.logLevel === undefined) return merged;
@@ -311,7 +318,7 @@ function params(rows: readonly ParamRow[]): string {
 
 /** The `--help` text. */
 export function helpText(): string {
-  return `Usage: gost-ts [-L URL]... [-F URL]... [-C SOURCE]... [-O yaml|json] [-D|-DD] [-metrics ADDR] [-api ADDR]
+  return `Usage: gost-ts [-L URL]... [-F URL]... [-C SOURCE]... [-O yaml|json] [-D|-DD] [-metrics ADDR] [-api ADDR] [-workers N]
 
 A GOST v3 compatible tunnel. Every flag may be written -L x, -L=x or --L x.
 
@@ -326,6 +333,9 @@ Flags:
   -DD            Trace logging.                           -DD
   -metrics ADDR  Metrics service address (?path= sets the path).   -metrics :9000?path=/metrics
   -api ADDR      GOST's web API: accepted, not implemented (warned)  -api :18080
+  -workers N     gost-ts only: run the services in N processes sharing the listening ports; each
+                 connection and WebSocket session lives in one; auto = one per core (default 1;
+                 config key workers).                     -workers auto
   -V, --version  Print the version and exit.
   -h, --help     Print this help and exit.
 

@@ -12,13 +12,14 @@ const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 /**
  * The process logger: one JSON line per event on stderr (stdout stays free for `-O` output), as pino
  * writes them. Level from `-D`/`-DD`, the config's `log.level`, or GOST_LOGGER_LEVEL; default info.
+ * `base` adds fields to every line (the worker's number when there are several).
  */
-export function createLogger(level: string | undefined): Logger {
+export function createLogger(level: string | undefined, base?: Record<string, unknown>): Logger {
   const chosen = (level ?? process.env['GOST_LOGGER_LEVEL'] ?? 'info').toLowerCase();
   return pino(
     {
       level: LEVELS.has(chosen) ? chosen : 'info',
-      base: { pid: process.pid },
+      base: { pid: process.pid, ...base },
       // Our messages already carry their causes; pino's default would append each cause again.
       serializers: { err: serializeError },
     },

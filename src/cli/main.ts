@@ -14,6 +14,9 @@ import { runDemo } from './demo.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { nativeXor } from '../transport/websocket/native-xor.js';
 import { DEFAULT_GC_HEADROOM, installGcHeadroom } from '../runtime/gc-headroom.js';
+import cluster from 'node:cluster';
+import { resolveWorkers } from '../config/workers.js';
+import { reportReady, runPrimary, workerSlot } from './workers.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -40,7 +43,7 @@ function gcHeadroomFromEnv(): number {
   return Number(raw) * 1024 * 1024;
 }
 
-function installShutdown(runtime: Runtime, log: Logger): void {
+function installShutdown(runtime: Runtime, log: Logger): (signal: string) => void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -52,6 +55,7 @@ function installShutdown(runtime: Runtime, log: Logger): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  return stop;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -78,7 +82,17 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(args.output === 'json' ? toJson(config) : toYaml(config));
     return;
   }
-  const log = createLogger(config.log?.level);
+  const workers = resolveWorkers(config.workers);
+  const slot = workerSlot();
+  // Several workers: every log line says which one wrote it (0 = the supervising primary).
+  const log = createLogger(
+    config.log?.level,
+    workers > 1 || slot !== undefined ? { worker: slot ?? 0 } : undefined,
+  );
+  if (workers > 1 && cluster.isPrimary) {
+    const status = await runPrimary({ count: workers, log, metrics: config.metrics, version: VERSION });
+    process.exit(status);
+  }
   process.on('uncaughtException', (err) =>
     log.error({ err: err.message, stack: err.stack }, 'uncaught exception (kept running)'),
   );
@@ -99,6 +113,16 @@ async function main(argv: string[]): Promise<void> {
       : undefined;
   const runtime = await buildRuntime(config, { log, observer: metrics });
   await runtime.start();
+  if (slot !== undefined) {
+    // A worker: the primary serves the metrics of all workers and logs the start.
+    metrics?.shareWithPrimary();
+    const stop = installShutdown(runtime, log);
+    process.on('disconnect', () => stop('primary gone'));
+    const services = runtime.services.map((s) => `${s.name}@${s.address()}`);
+    log.info({ version: VERSION, services }, 'worker started');
+    reportReady(services);
+    return;
+  }
   if (metrics !== undefined && config.metrics !== undefined) {
     try {
       await metrics.serve(config.metrics.addr, config.metrics.path ?? '/metrics', log);

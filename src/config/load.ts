@@ -4,6 +4,7 @@ import { parseDocument, stringify as yamlStringify } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { SELECTOR_STRATEGIES } from './types.js';
+import { parseWorkers } from './workers.js';
 import type {
   ApiConfig,
   AuthConfig,
@@ -129,7 +130,7 @@ type StructKind = keyof typeof IGNORED_KEYS;
 
 /** The keys each struct understands, in GOST's spelling (matched case-insensitively). */
 const KNOWN_KEYS: Record<StructKind, readonly string[]> = {
-  config: ['services', 'chains', 'hops', 'authers', 'tls', 'log', 'metrics', 'api'],
+  config: ['services', 'chains', 'hops', 'authers', 'tls', 'log', 'metrics', 'api', 'workers'],
   service: ['name', 'addr', 'handler', 'listener', 'forwarder', 'metadata'],
   handler: ['type', 'chain', 'retries', 'auth', 'auther', 'metadata'],
   listener: ['type', 'chain', 'auth', 'tls', 'metadata'],
@@ -581,6 +582,8 @@ function decodeRoot(raw: unknown, options: LoadOptions): Config {
     log: log && decodeLog(log),
     metrics: metrics && decodeMetrics(metrics),
     api: api && decodeApi(api, options),
+    workers:
+      s.get('workers') === undefined ? undefined : parseWorkers(s.get('workers'), s.keyPath('workers')),
   });
 }
 
@@ -695,6 +698,7 @@ export function mergeConfigs(configs: readonly Config[]): Config {
       log: last((c) => c.log),
       metrics: last((c) => c.metrics),
       api: last((c) => c.api),
+      workers: last((c) => c.workers),
     }),
   );
 }
@@ -945,6 +949,7 @@ export function normaliseConfig(config: Config): Record<string, unknown> {
         auth: nAuth(config.api.auth),
       }),
     metrics: config.metrics && plain({ ...config.metrics }),
+    workers: config.workers,
   });
 }
 

@@ -7,6 +7,7 @@
  * listener `tcp`, connector `http`, dialer `tcp`), names are unique, chain/auther/hop references
  * resolve. Loaded configs are deep-frozen. Durations are milliseconds.
  */
+import type { WorkersSetting } from './workers.js';
 
 /**
  * A plugin's untyped metadata bag (`metadata:` in a file, `?k=v` on the command line). Keys are
@@ -204,4 +205,6 @@ export interface Config {
   readonly log?: LogConfig;
   readonly metrics?: MetricsConfig;
   readonly api?: ApiConfig;
+  /** Service processes sharing the listening ports (gost-ts only; `auto` = one per core; default 1). */
+  readonly workers?: WorkersSetting;
 }

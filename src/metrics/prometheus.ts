@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConnectionObserver } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import { listenOn } from '../common/listen.js';
@@ -77,24 +77,68 @@ export class PrometheusMetrics implements ConnectionObserver {
 
   /** Serves the metrics over HTTP; resolves with the bound address. */
   async serve(addr: string, path: string, log: Logger): Promise<string> {
-    const server = http.createServer((req, res) => {
-      if ((req.url ?? '').split('?')[0] !== path) {
-        res.writeHead(404).end('404 page not found\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500).end(String(err)),
-      );
-    });
-    await listenOn(server, addr);
+    const { server, address } = await serveMetrics(addr, path, log, this.registry.contentType, () =>
+      this.registry.metrics(),
+    );
     this.server = server;
-    const a = server.address() as AddressInfo;
-    log.info({ addr: `${a.address}:${a.port}`, path }, 'metrics: serving');
-    return `${a.address}:${a.port}`;
+    return address;
+  }
+
+  /**
+   * In a worker process: answer the primary's scrape requests with this registry (prom-client's
+   * cluster protocol over the IPC channel), so the primary serves the sum over all workers.
+   */
+  shareWithPrimary(): void {
+    new AggregatorRegistry(); // installs the worker's IPC listener
+    AggregatorRegistry.setRegistries([this.registry]);
   }
 
   close(): Promise<void> {
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+/**
+ * The metrics endpoint of the primary process when the services run in several workers: each
+ * scrape asks every worker for its registry and serves them aggregated (counters and gauges
+ * summed, as prom-client's AggregatorRegistry does per metric).
+ */
+export class ClusterMetrics {
+  private readonly aggregator = new AggregatorRegistry();
+  private server: http.Server | undefined;
+
+  async serve(addr: string, path: string, log: Logger): Promise<string> {
+    const { server, address } = await serveMetrics(addr, path, log, this.aggregator.contentType, () =>
+      this.aggregator.clusterMetrics(),
+    );
+    this.server = server;
+    return address;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+async function serveMetrics(
+  addr: string,
+  path: string,
+  log: Logger,
+  contentType: string,
+  render: () => Promise<string>,
+): Promise<{ server: http.Server; address: string }> {
+  const server = http.createServer((req, res) => {
+    if ((req.url ?? '').split('?')[0] !== path) {
+      res.writeHead(404).end('404 page not found\n');
+      return;
+    }
+    render().then(
+      (text) => res.writeHead(200, { 'Content-Type': contentType }).end(text),
+      (err: unknown) => res.writeHead(500).end(String(err)),
+    );
+  });
+  await listenOn(server, addr);
+  const a = server.address() as AddressInfo;
+  log.info({ addr: `${a.address}:${a.port}`, path }, 'metrics: serving');
+  return { server, address: `${a.address}:${a.port}` };
 }
