@@ -89,16 +89,16 @@ async function main(argv: string[]): Promise<void> {
     config.log?.level,
     workers > 1 || slot !== undefined ? { worker: slot ?? 0 } : undefined,
   );
-  if (workers > 1 && cluster.isPrimary) {
-    const status = await runPrimary({ count: workers, log, metrics: config.metrics, version: VERSION });
-    process.exit(status);
-  }
   process.on('uncaughtException', (err) =>
     log.error({ err: err.message, stack: err.stack }, 'uncaught exception (kept running)'),
   );
   process.on('unhandledRejection', (err) =>
     log.error({ err: String(err) }, 'unhandled rejection (kept running)'),
   );
+  if (workers > 1 && cluster.isPrimary) {
+    const status = await runPrimary({ count: workers, log, metrics: config.metrics, version: VERSION });
+    process.exit(status);
+  }
   checkBufferutil(log);
   if (headroom > 0) log.debug({ mib: headroom / (1024 * 1024) }, 'GC headroom above the live heap');
   else log.debug("GC headroom off: V8's own heap growing");
