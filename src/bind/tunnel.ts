@@ -14,7 +14,10 @@ export interface MuxBindTunnelOptions {
    */
   readPeer(stream: SmuxStream): Promise<{ host: string; port: number }>;
   log: Logger;
-  /** Streams held until accept() is called (and while a header is being read); more are refused. Default 128. */
+  /**
+   * Streams held while their header is read or until accept() is called; more are refused with a
+   * log line. Default 1024, xtaci/smux's accept backlog (where GOST's session would stop reading).
+   */
   backlog?: number;
 }
 
@@ -37,7 +40,7 @@ export class MuxBindTunnel implements BoundTunnel {
   constructor(carrier: Conn, opts: MuxBindTunnelOptions) {
     this.addr = opts.addr;
     this.opts = opts;
-    this.backlog = opts.backlog ?? 128;
+    this.backlog = opts.backlog ?? 1024;
     this.session = new SmuxSession(carrier, { ...opts.mux, client: false, acceptStreams: true });
     this.closed = new Promise((resolve) => {
       this.session.once('close', (err) => {
