@@ -110,7 +110,7 @@ export class Socks5Handler implements Handler {
       await writeAsync(conn, encodeMethodSelection(method));
       if (isTlsMethod(method) && this.opts.serverTls !== undefined) {
         const material = await this.opts.serverTls();
-        conn = await startServerTls(conn, material, ctx.signal);
+        conn = await startServerTls(conn, material, ctx.signal, Math.max(1, deadline - Date.now()));
         conn.on('error', onError);
       }
 

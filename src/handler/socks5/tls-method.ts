@@ -31,9 +31,15 @@ const contexts = new WeakMap<ServerTlsOptions, tls.SecureContext>();
 
 /**
  * Starts the server side of TLS on `conn` (methods 0x80/0x82) with the service's certificate and
- * resolves with the TLS socket once the handshake is done. Rejects ERR_TLS; `conn` is destroyed then.
+ * resolves with the TLS socket once the handshake is done, within `timeoutMs`. Rejects ERR_TLS;
+ * `conn` is destroyed then.
  */
-export function startServerTls(conn: Conn, material: ServerTlsOptions, signal: AbortSignal): Promise<Conn> {
+export function startServerTls(
+  conn: Conn,
+  material: ServerTlsOptions,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<Conn> {
   let ctx = contexts.get(material);
   if (ctx === undefined) {
     ctx = tls.createSecureContext(serverTlsContextOptions(material));
@@ -41,7 +47,9 @@ export function startServerTls(conn: Conn, material: ServerTlsOptions, signal: A
   }
   const socket = new tls.TLSSocket(conn, { isServer: true, secureContext: ctx });
   return new Promise<Conn>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`no handshake within ${timeoutMs} ms`)), timeoutMs);
     const fail = (err: Error): void => {
+      clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       socket.destroy();
       conn.destroy();
@@ -50,6 +58,7 @@ export function startServerTls(conn: Conn, material: ServerTlsOptions, signal: A
     const onAbort = (): void => fail(new Error('aborted'));
     socket.once('error', fail);
     socket.once('secure', () => {
+      clearTimeout(timer);
       socket.off('error', fail);
       signal.removeEventListener('abort', onAbort);
       resolve(socket);
