@@ -33,7 +33,10 @@ async function dial(port: number): Promise<net.Socket> {
 describe('socks5 handler: TLS methods', () => {
   it('05 02 00 80 → 05 80, then TLS, then CONNECT inside it (what a GOST client does)', async (t) => {
     const echo = await startEchoServer(t);
-    const proxy = await startHandlerServer(t, new Socks5Handler({ serverTls: async () => material }));
+    const proxy = await startHandlerServer(
+      t,
+      new Socks5Handler({ serverTls: () => Promise.resolve(material) }),
+    );
     const s = await dial(proxy.port);
     s.write(hex('05020080'));
     assert.deepEqual(await readExactly(s, 2), hex('0580'));
@@ -51,7 +54,7 @@ describe('socks5 handler: TLS methods', () => {
     const auth = createAuthenticator([{ username: 'u', password: 'p' }]);
     const proxy = await startHandlerServer(
       t,
-      new Socks5Handler({ authenticator: auth, serverTls: async () => material }),
+      new Socks5Handler({ authenticator: auth, serverTls: () => Promise.resolve(material) }),
     );
     const s = await dial(proxy.port);
     s.write(hex('050400028082'));
@@ -68,7 +71,7 @@ describe('socks5 handler: TLS methods', () => {
   it('notls: 0x80 is not chosen; plain 0x00', async (t) => {
     const proxy = await startHandlerServer(
       t,
-      new Socks5Handler({ noTLS: true, serverTls: async () => material }),
+      new Socks5Handler({ noTLS: true, serverTls: () => Promise.resolve(material) }),
     );
     const s = await dial(proxy.port);
     s.write(hex('05020080'));
@@ -79,7 +82,7 @@ describe('socks5 handler: TLS methods', () => {
   it('a client that picks TLS and never sends a ClientHello is closed after readTimeout', async (t) => {
     const proxy = await startHandlerServer(
       t,
-      new Socks5Handler({ readTimeoutMs: 300, serverTls: async () => material }),
+      new Socks5Handler({ readTimeoutMs: 300, serverTls: () => Promise.resolve(material) }),
     );
     const s = await dial(proxy.port);
     const all = readToEnd(s);
