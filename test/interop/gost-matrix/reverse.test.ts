@@ -302,6 +302,36 @@ describe('one rtcp tunnel under load and across a server restart', () => {
   });
 });
 
+describe('the gost-ts server releases a bound port when its tunnel dies', () => {
+  it('real gost rtcp client killed: the port is released (logged) and a new client binds it again', async (t) => {
+    const target = await echoTarget(t);
+    const sp = await freePort();
+    const pub = await freePort();
+    const server = await startCli(['-L', `socks5+mws://127.0.0.1:${sp}?path=/ws&bind=true`]);
+    const clientArgs = [
+      '-L',
+      `rtcp://127.0.0.1:${pub}/127.0.0.1:${target}`,
+      '-F',
+      `socks5+mws://127.0.0.1:${sp}?path=/ws`,
+    ];
+    let client = await startGost(clientArgs);
+    t.after(() => stopAll(client, server));
+    await server.waitForLine(/bind OK/);
+    const payload = randomBytes(64 << 10);
+    assert.equal(await echoHash(pub, payload), sha(payload));
+    await client.stop('SIGKILL');
+    await server.waitForLine(/bind: tunnel closed, port released/, 40_000);
+    client = await startGost(clientArgs);
+    const deadline = Date.now() + 15_000;
+    while (server.count(/bind OK/) < 2) {
+      assert.ok(Date.now() < deadline, `no second bind:\n${server.lines.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(await echoHash(pub, payload), sha(payload));
+    assert.equal(server.count(/already in use/), 0);
+  });
+});
+
 describe('refusals seen from the real gost', () => {
   it('gost rtcp client → gost-ts server without bind=true: refused 05 02, logged, retried; other clients unaffected', async (t) => {
     const target = await echoTarget(t);
