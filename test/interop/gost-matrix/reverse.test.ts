@@ -110,6 +110,36 @@ for (const proto of ['socks5', 'relay'] as const) {
   });
 }
 
+describe('mux.version=2 reaches the outer and the inner session', () => {
+  it('gost rtcp client → gost-ts socks5 server, and gost-ts rtcp client → gost relay server, both v2', async (t) => {
+    const target = await echoTarget(t);
+    const [s1, p1, s2, p2] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const tsServer = await startCli(['-L', `socks5+mws://127.0.0.1:${s1}?path=/ws&bind=true&mux.version=2`]);
+    const gostServer = await startGost([
+      '-L',
+      `relay+mws://127.0.0.1:${s2}?path=/ws&bind=true&mux.version=2`,
+    ]);
+    const gostClient = await startGost([
+      '-L',
+      `rtcp://127.0.0.1:${p1}/127.0.0.1:${target}`,
+      '-F',
+      `socks5+mws://127.0.0.1:${s1}?path=/ws&mux.version=2`,
+    ]);
+    const tsClient = await startCli([
+      '-L',
+      `rtcp://127.0.0.1:${p2}/127.0.0.1:${target}`,
+      '-F',
+      `relay+mws://127.0.0.1:${s2}?path=/ws&mux.version=2`,
+    ]);
+    t.after(() => stopAll(gostClient, tsClient, tsServer, gostServer));
+    await tsServer.waitForLine(/bind OK/);
+    await tsClient.waitForLine(/rtcp: tunnel up/);
+    const payload = randomBytes(1 << 20);
+    assert.equal(await echoHash(p1, payload), sha(payload));
+    assert.equal(await echoHash(p2, payload), sha(payload));
+  });
+});
+
 describe('relay CONNECT', () => {
   for (const auth of ['', 'u:p@']) {
     it(`gost-ts → real gost relay server${auth ? ' (auth)' : ''}: 1 MiB by hash`, async (t) => {
