@@ -270,31 +270,68 @@ describe('socks5 CONNECT with GOST TLS methods (0x80, 0x82 with auth)', () => {
 });
 
 describe('one rtcp tunnel under load and across a server restart', () => {
-  it('1,000 concurrent connections through one tunnel (gost-ts rtcp ↔ real gost socks5 server), each by hash', async (t) => {
+  for (const dir of [
+    'gost-ts rtcp → real gost socks5 server',
+    'real gost rtcp → gost-ts socks5 server',
+  ] as const) {
+    it(`1,000 concurrent connections through one tunnel (${dir}), each by hash`, async (t) => {
+      const target = await echoTarget(t);
+      const sp = await freePort();
+      const pub = await freePort();
+      const serverArgs = ['-L', `socks5+mws://127.0.0.1:${sp}?path=/ws&bind=true`];
+      const clientArgs = [
+        '-L',
+        `rtcp://127.0.0.1:${pub}/127.0.0.1:${target}`,
+        '-F',
+        `socks5+mws://127.0.0.1:${sp}?path=/ws`,
+      ];
+      const ours = dir.startsWith('gost-ts');
+      const server = ours ? await startGost(serverArgs) : await startCli(serverArgs);
+      const client = ours ? await startCli(clientArgs) : await startGost(clientArgs);
+      t.after(() => stopAll(client, server));
+      if (ours) await client.waitForLine(/rtcp: tunnel up/);
+      else await server.waitForLine(/bind OK/);
+      const payloads = Array.from({ length: 1000 }, () => randomBytes(16 << 10));
+      const results = await Promise.allSettled(payloads.map((p) => echoHash(pub, p, 120_000)));
+      const bad = results.flatMap((r, i) =>
+        r.status === 'rejected'
+          ? [`#${i}: ${String(r.reason)}`]
+          : r.value === sha(payloads[i] as Buffer)
+            ? []
+            : [`#${i}: hash`],
+      );
+      assert.deepEqual(bad.slice(0, 5), [], `${bad.length} of 1000 failed`);
+      // One tunnel all along: one bind.
+      if (ours) assert.equal(client.count(/rtcp: tunnel up/), 1);
+      else assert.equal(server.count(/bind OK/), 1);
+    });
+  }
+
+  it('the gost-ts server restarts under a gost-ts rtcp client: the tunnel is back and the port serves again', async (t) => {
     const target = await echoTarget(t);
     const sp = await freePort();
     const pub = await freePort();
-    const server = await startGost(['-L', `socks5+mws://127.0.0.1:${sp}?path=/ws&bind=true`]);
+    const serverArgs = ['-L', `relay+mws://127.0.0.1:${sp}?path=/ws&bind=true`];
+    let server = await startCli(serverArgs);
     const client = await startCli([
       '-L',
       `rtcp://127.0.0.1:${pub}/127.0.0.1:${target}`,
       '-F',
-      `socks5+mws://127.0.0.1:${sp}?path=/ws`,
+      `relay+mws://127.0.0.1:${sp}?path=/ws`,
     ]);
     t.after(() => stopAll(client, server));
     await client.waitForLine(/rtcp: tunnel up/);
-    const payloads = Array.from({ length: 1000 }, () => randomBytes(16 << 10));
-    const results = await Promise.allSettled(payloads.map((p) => echoHash(pub, p, 120_000)));
-    const bad = results.flatMap((r, i) =>
-      r.status === 'rejected'
-        ? [`#${i}: ${String(r.reason)}`]
-        : r.value === sha(payloads[i] as Buffer)
-          ? []
-          : [`#${i}: hash`],
-    );
-    assert.deepEqual(bad.slice(0, 5), [], `${bad.length} of 1000 failed`);
-    // One tunnel all along: one bind.
-    assert.equal(client.count(/rtcp: tunnel up/), 1);
+    const payload = randomBytes(64 << 10);
+    assert.equal(await echoHash(pub, payload), sha(payload));
+    await server.stop('SIGKILL');
+    await client.waitForLine(/rtcp: tunnel lost, binding again/, 40_000);
+    server = await startCli(serverArgs);
+    const deadline = Date.now() + 30_000;
+    while (client.count(/rtcp: tunnel up/) < 2) {
+      assert.ok(Date.now() < deadline, `no second bind within 30 s:\n${client.lines.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(await echoHash(pub, payload), sha(payload));
   });
 
   it('the real gost server restarts: the tunnel is back within the backoff and the port serves again', async (t) => {
