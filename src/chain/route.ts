@@ -1,4 +1,4 @@
-import type { AbortOptions, Conn } from '../core/types.js';
+import type { AbortOptions, BoundTunnel, Conn } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import { TunnelError } from '../core/errors.js';
 import { tcpConnect } from '../common/tcp-connect.js';
@@ -26,6 +26,30 @@ export async function dialRoute(
   return through(nodes, nodes.length - 1, network, target, opts);
 }
 
+/**
+ * Asks the LAST node of `nodes` to listen on `address` for us (GOST's chainRoute.Bind): the earlier
+ * nodes are passed through as for a dial, then the last node's connector binds. Rejects with
+ * ERR_BIND when that connector cannot bind (http, socks4).
+ */
+export async function bindRoute(
+  nodes: readonly ChainNode[],
+  network: 'tcp' | 'udp',
+  address: string,
+  opts: RouteOptions,
+): Promise<BoundTunnel> {
+  const last = nodes[nodes.length - 1];
+  if (last === undefined)
+    throw new TunnelError('ERR_BIND', `bind ${address}: a reverse tunnel needs a chain (-F)`);
+  const { connector } = last;
+  if (connector.bind === undefined)
+    throw new TunnelError(
+      'ERR_BIND',
+      `bind ${address}: node ${last.name}'s connector cannot bind (use socks5 or relay)`,
+    );
+  const conn = await dialNode(nodes, nodes.length - 1, opts);
+  return connector.bind(conn, network, address, { signal: opts.signal, log: opts.log });
+}
+
 /** A connection from node `i`'s connector to `target`. */
 async function through(
   nodes: readonly ChainNode[],
@@ -34,6 +58,13 @@ async function through(
   target: string,
   opts: RouteOptions,
 ): Promise<Conn> {
+  const node = nodes[i] as ChainNode;
+  const conn = await dialNode(nodes, i, opts);
+  return node.connector.connect(conn, network, target, { signal: opts.signal, log: opts.log });
+}
+
+/** A connection to node `i` through its dialer (and the nodes before it). */
+async function dialNode(nodes: readonly ChainNode[], i: number, opts: RouteOptions): Promise<Conn> {
   const node = nodes[i] as ChainNode;
   let conn: Conn;
   try {
@@ -50,5 +81,5 @@ async function through(
       : new TunnelError('ERR_DIAL', `dial ${node.addr}: ${(err as Error).message}`, { cause: err });
   }
   node.markHealthy();
-  return node.connector.connect(conn, network, target, { signal: opts.signal, log: opts.log });
+  return conn;
 }

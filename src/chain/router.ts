@@ -1,9 +1,9 @@
-import type { AbortOptions, Conn, Router } from '../core/types.js';
+import type { AbortOptions, Binder, BoundTunnel, Conn, Router } from '../core/types.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { TunnelError, hasCode } from '../core/errors.js';
 import type { Hop } from './hop.js';
 import type { ChainNode } from './node.js';
-import { dialRoute } from './route.js';
+import { bindRoute, dialRoute } from './route.js';
 
 export interface ChainRouterOptions {
   /** The chain's hops; none means direct connections. */
@@ -21,7 +21,7 @@ export interface ChainRouterOptions {
  * restarted, say), one more attempt is made at once on a fresh session, so the user's connection does
  * not pay for the stale one.
  */
-export class ChainRouter implements Router {
+export class ChainRouter implements Router, Binder {
   private readonly hops: readonly Hop[];
   private readonly retries: number;
   private readonly timeout: number;
@@ -67,6 +67,30 @@ export class ChainRouter implements Router {
     if (opts.signal?.aborted)
       throw new TunnelError('ERR_ABORTED', `dial ${target}: aborted`, { cause: lastErr });
     throw lastErr instanceof Error ? lastErr : new TunnelError('ERR_DIAL', `dial ${target} failed`);
+  }
+
+  /**
+   * Asks the chain's last node to listen on `address` for us (the rtcp listener). One attempt,
+   * bounded by `timeout` until the bind reply; the caller retries with its own backoff.
+   */
+  async bind(
+    network: 'tcp' | 'udp',
+    address: string,
+    opts: AbortOptions & { log?: Logger } = {},
+  ): Promise<BoundTunnel> {
+    const log = opts.log ?? this.log;
+    const deadline = attemptSignal(opts.signal, this.timeout);
+    try {
+      return await bindRoute(this.selectNodes(address), network, address, { signal: deadline.signal, log });
+    } catch (err) {
+      if (deadline.timedOut())
+        throw new TunnelError('ERR_DIAL_TIMEOUT', `bind ${address}: timed out after ${this.timeout} ms`, {
+          cause: err,
+        });
+      throw err;
+    } finally {
+      deadline.done();
+    }
   }
 
   private selectNodes(target: string): ChainNode[] {

@@ -373,6 +373,8 @@ Examples:
   TLS server:    gost-ts -L "http+mwss://:443?path=/ws&certFile=cert.pem&keyFile=key.pem"
   verified TLS:  gost-ts -L :8080 -F "http+mwss://srv.example:443?path=/ws&secure=true&serverName=srv.example"
   smux v2:       gost-ts -L :8080 -F "http+mws://SERVER:8443?path=/ws&mux.version=2"  (server needs it too)
+  reverse:       gost-ts -L "socks5+mws://:8443?path=/ws&bind=true"                      (server)
+                 gost-ts -L rtcp://:2222/127.0.0.1:22 -F "socks5+mws://SERVER:8443?path=/ws"  (SERVER:2222 -> here:22)
 
 mws / mwss parameters (-F: dialer, -L: listener). "a | b": aliases, the first one given wins.
 ${params(MWS_PARAMS)}

@@ -15,9 +15,13 @@ export interface HandshakeOptions {
 /**
  * The frame every connector's handshake runs in: TCP only; connection errors are logged (the
  * steps see them as failed reads); on failure `conn` is destroyed — the connector owns it until it
- * resolves — and the mapped error is thrown. Resolves with `conn`, positioned after the reply.
+ * resolves — and the mapped error is thrown. Resolves with `conn` (or the Conn the steps returned,
+ * e.g. a TLS layer on it), positioned after the reply.
  */
-export async function connectorHandshake(opts: HandshakeOptions, steps: () => Promise<void>): Promise<Conn> {
+export async function connectorHandshake(
+  opts: HandshakeOptions,
+  steps: () => Promise<Conn | void>,
+): Promise<Conn> {
   const { conn, ctx, label, target } = opts;
   const onError = (err: Error): void => {
     ctx.log.debug({ err, target }, `${label}: connection error`);
@@ -27,8 +31,8 @@ export async function connectorHandshake(opts: HandshakeOptions, steps: () => Pr
     if (opts.network !== 'tcp') {
       throw new TunnelError('ERR_DIAL', `${label}: network ${opts.network} is not supported`);
     }
-    await steps();
-    return conn;
+    // A step may replace the carrier (a TLS layer started inside the handshake).
+    return (await steps()) ?? conn;
   } catch (err) {
     conn.destroy();
     throw opts.mapError(err);

@@ -248,6 +248,16 @@ class Builder {
     );
   }
 
+  /** The service certificate for handlers that start TLS inside a stream, resolved on first use. */
+  private lazyServerTls(cfg: TLSConfig | undefined): () => Promise<ServerTlsOptions> {
+    let pending: Promise<ServerTlsOptions> | undefined;
+    return () => {
+      pending ??= resolveServerTls(cfg?.certFile !== undefined ? cfg : this.config.tls, this.log);
+      pending.catch(() => (pending = undefined));
+      return pending;
+    };
+  }
+
   private async buildService(svc: ServiceConfig, path: string, chains: Map<string, Hop[]>): Promise<Service> {
     const log = this.log.child({ service: svc.name });
     const handlerMd = new Metadata(svc.handler.metadata ?? {}, `${path}.handler.metadata`);
@@ -256,14 +266,26 @@ class Builder {
     const listenerEntry = this.reg.listeners.get(svc.listener.type, `${path}.listener.type`);
     const handlerEntry = this.reg.handlers.get(svc.handler.type, `${path}.handler.type`);
     const tls = listenerEntry.tls ? await this.serverTls(svc.listener.tls) : undefined;
-    const listener = listenerEntry.create({ addr: svc.addr, metadata: listenerMd, tls, log });
+    let binder: ChainRouter | undefined;
+    if (svc.listener.chain !== undefined) {
+      const found = chains.get(svc.listener.chain);
+      if (found === undefined)
+        throw new ConfigError(`${path}.listener.chain`, `no chain named "${svc.listener.chain}"`);
+      binder = new ChainRouter({ hops: found, log });
+    }
+    if (svc.listener.type === 'rtcp' && binder === undefined)
+      throw new ConfigError(
+        `${path}.listener.chain`,
+        'listener "rtcp" needs a chain (-F socks5+mws://server:8443 or listener.chain)',
+      );
+    const listener = listenerEntry.create({ addr: svc.addr, metadata: listenerMd, tls, log, binder });
     const forwarder = svc.forwarder;
     const selector =
       forwarder?.selector !== undefined
         ? selectorOptions(forwarder.selector, `${path}.forwarder.selector`)
         : undefined;
     const targets = forwarder?.nodes.map((n) => n.addr) ?? [];
-    if ((svc.handler.type === 'tcp' || svc.handler.type === 'forward') && targets.length === 0) {
+    if (['tcp', 'forward', 'rtcp'].includes(svc.handler.type) && targets.length === 0) {
       throw new ConfigError(
         `${path}.forwarder`,
         `handler "${svc.handler.type}" needs a target (e.g. -L tcp://:2222/host:22)`,
@@ -278,6 +300,7 @@ class Builder {
           ? { maxFails: selector.maxFails, failTimeout: selector.failTimeout }
           : undefined,
       log,
+      serverTls: this.lazyServerTls(svc.listener.tls),
     });
     checkUnusedKeys(
       [handlerMd, listenerMd, serviceMd],

@@ -80,6 +80,32 @@ export interface ConnectContext extends AbortOptions {
  */
 export interface Connector {
   connect(conn: Conn, network: 'tcp' | 'udp', target: string, ctx: ConnectContext): Promise<Conn>;
+  /**
+   * Asks the node at the other end of `conn` to listen on `address` (`host:port`, `:2222`) on our
+   * behalf, GOST's multiplexed BIND (socks5 command 0xF2, relay BIND). Connectors that cannot bind
+   * leave it out. On failure destroys `conn` and rejects.
+   */
+  bind?(conn: Conn, network: 'tcp' | 'udp', address: string, ctx: ConnectContext): Promise<BoundTunnel>;
+}
+
+/**
+ * A port a remote server listens on for us: every connection a peer makes there arrives here as a
+ * Conn whose `remoteAddress`/`remotePort` are the peer's. One tunnel = one bind stream = one inner
+ * smux session (GOST's "one-to-one tunnel").
+ */
+export interface BoundTunnel {
+  /** The address the server reported: its bound address, or its `publicAddr`. */
+  readonly addr: string;
+  /** Starts delivering connections (those that arrived earlier were queued, up to a bound). */
+  accept(onConn: (conn: Conn) => void): void;
+  /** Settles once the tunnel is gone (carrier or session died, or close()), with the reason if any. */
+  readonly closed: Promise<Error | undefined>;
+  close(): void;
+}
+
+/** Opens bound tunnels through a chain (the `rtcp` listener's chain). */
+export interface Binder {
+  bind(network: 'tcp' | 'udp', address: string, opts: AbortOptions & { log?: Logger }): Promise<BoundTunnel>;
 }
 
 /** Opens connections to targets: through a chain, or directly when there is none. */

@@ -33,6 +33,12 @@ import { parseHttpConnectorMetadata } from '../connector/http/metadata.js';
 import { Socks5Connector } from '../connector/socks5/connector.js';
 import { parseSocks5ConnectorMetadata } from '../connector/socks5/metadata.js';
 import { Socks4Connector } from '../connector/socks4/connector.js';
+import { RtcpListener } from '../listener/rtcp/listener.js';
+import { RelayHandler } from '../handler/relay/handler.js';
+import { parseRelayHandlerMetadata } from '../handler/relay/metadata.js';
+import { RelayConnector } from '../connector/relay/connector.js';
+import { parseRelayConnectorMetadata } from '../connector/relay/metadata.js';
+import { ConfigError } from '../core/errors.js';
 import { parseSocks4ConnectorMetadata } from '../connector/socks4/metadata.js';
 
 export interface Registries {
@@ -49,6 +55,14 @@ function socks5Handler(input: HandlerInput): Socks5Handler {
   return new Socks5Handler({
     ...parseSocks5HandlerMetadata(input.metadata),
     authenticator: input.authenticator,
+    serverTls: input.serverTls,
+  });
+}
+function relayHandler(input: HandlerInput): RelayHandler {
+  return new RelayHandler({
+    ...parseRelayHandlerMetadata(input.metadata),
+    authenticator: input.authenticator,
+    targets: input.targets,
   });
 }
 function socks4Handler(input: HandlerInput): Socks4Handler {
@@ -94,6 +108,12 @@ export function createBuiltinRegistries(): Registries {
       tls: true,
       create: ({ addr, metadata, log, tls }) =>
         new MwsListener({ ...parseMwsListenerMetadata(metadata), addr, log, tls }),
+    })
+    .register('rtcp', {
+      create: ({ addr, log, binder }) => {
+        if (binder === undefined) throw new ConfigError('listener.chain', 'listener "rtcp" needs a chain');
+        return new RtcpListener({ addr, log, binder });
+      },
     });
 
   const handlers = new Registry<HandlerEntry>('handler')
@@ -110,7 +130,9 @@ export function createBuiltinRegistries(): Registries {
         }),
     })
     .register('tcp', { create: forwardHandler })
-    .register('forward', { create: forwardHandler });
+    .register('rtcp', { create: forwardHandler })
+    .register('forward', { create: forwardHandler })
+    .register('relay', { create: relayHandler });
 
   const connectors = new Registry<ConnectorEntry>('connector')
     .register('http', {
@@ -123,6 +145,9 @@ export function createBuiltinRegistries(): Registries {
     .register('socks', {
       create: ({ metadata, auth }) =>
         new Socks5Connector({ ...parseSocks5ConnectorMetadata(metadata), auth }),
+    })
+    .register('relay', {
+      create: ({ metadata, auth }) => new RelayConnector({ ...parseRelayConnectorMetadata(metadata), auth }),
     })
     .register('socks4', {
       create: ({ metadata, auth }) =>

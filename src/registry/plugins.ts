@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type {
   AuthInfo,
   Authenticator,
+  Binder,
   ClientTlsOptions,
   Connector,
   Dialer,
@@ -17,6 +18,8 @@ export interface ListenerInput {
   metadata: Metadata;
   tls?: ServerTlsOptions | undefined;
   log: Logger;
+  /** The listener's own chain (`listener.chain`), for reverse listeners such as `rtcp`. */
+  binder?: Binder | undefined;
 }
 
 export interface HandlerInput {
@@ -26,6 +29,8 @@ export interface HandlerInput {
   targets: readonly string[];
   selector?: { maxFails: number; failTimeout: number } | undefined;
   log: Logger;
+  /** The service's certificate, loaded on first call (socks5's TLS methods 0x80/0x82). */
+  serverTls?: (() => Promise<ServerTlsOptions>) | undefined;
 }
 
 export interface ConnectorInput {

@@ -43,27 +43,40 @@ function scripted(steps: Array<[expectLen: number, reply: Buffer]>) {
 }
 
 describe('Socks5Connector', () => {
-  it('sends 05 01 00, then ATYP 3 for host names, and keeps bytes after the reply', async (t) => {
+  it('sends 05 02 00 80 (GOST offers TLS), then ATYP 3 for host names, and keeps bytes after the reply', async (t) => {
     const req = Buffer.concat([hex('05010003 0b'), Buffer.from('example.com'), hex('01bb')]);
     const srv = await fakeServer(
       t,
       scripted([
-        [3, hex('0500')],
+        [4, hex('0500')],
         [req.length, Buffer.concat([hex('05000001 7f000001 1234'), Buffer.from('EXTRA')])],
       ]),
     );
     const conn = await new Socks5Connector().connect(await srv.dial(), 'tcp', 'example.com:443', ctx);
     assert.equal((await readExactly(conn as net.Socket, 5)).toString(), 'EXTRA');
+    assert.deepEqual(srv.received[0], Buffer.concat([hex('05020080'), req]));
+  });
+
+  it('with notls: 05 01 00 only', async (t) => {
+    const req = hex('05010001 7f000001 0050');
+    const srv = await fakeServer(
+      t,
+      scripted([
+        [3, hex('0500')],
+        [req.length, hex('05000001 00000000 0000')],
+      ]),
+    );
+    await new Socks5Connector({ noTLS: true }).connect(await srv.dial(), 'tcp', '127.0.0.1:80', ctx);
     assert.deepEqual(srv.received[0], Buffer.concat([hex('050100'), req]));
   });
 
-  it('with auth: 05 02 00 02, RFC 1929, IPv4 and IPv6 literals as ATYP 1/4', async (t) => {
+  it('with auth: 05 04 00 02 80 82, RFC 1929, IPv4 and IPv6 literals as ATYP 1/4', async (t) => {
     const up = Buffer.concat([hex('0101'), Buffer.from('u'), hex('01'), Buffer.from('p')]);
     const req6 = hex('05010004 00000000000000000000000000000001 0050');
     const srv = await fakeServer(
       t,
       scripted([
-        [4, hex('0502')],
+        [6, hex('0502')],
         [up.length, hex('0100')],
         [req6.length, hex('05000001 00000000 0000')],
       ]),
@@ -74,7 +87,7 @@ describe('Socks5Connector', () => {
       '[::1]:80',
       ctx,
     );
-    assert.deepEqual(srv.received[0], Buffer.concat([hex('05020002'), up, req6]));
+    assert.deepEqual(srv.received[0], Buffer.concat([hex('050400028082'), up, req6]));
   });
 
   it('maps failures: method FF, auth failure, reply codes, garbage, timeout', async (t) => {
@@ -165,11 +178,13 @@ describe('Socks5Connector', () => {
   });
 
   it('metadata', () => {
-    assert.deepEqual(parseSocks5ConnectorMetadata(new Metadata({})), { noTLS: false });
-    assert.deepEqual(parseSocks5ConnectorMetadata(new Metadata({ notls: 'true', timeout: '1s' })), {
-      noTLS: true,
-      timeoutMs: 1000,
-    });
+    assert.equal(parseSocks5ConnectorMetadata(new Metadata({})).noTLS, false);
+    const md = parseSocks5ConnectorMetadata(
+      new Metadata({ notls: 'true', timeout: '1s', 'mux.version': '2' }),
+    );
+    assert.equal(md.noTLS, true);
+    assert.equal(md.timeoutMs, 1000);
+    assert.equal(md.mux.version, 2);
   });
 });
 

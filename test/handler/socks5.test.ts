@@ -249,19 +249,47 @@ describe('Socks5Handler: replies and hostile input', () => {
 
 describe('parseSocks5HandlerMetadata', () => {
   it('reads GOST keys', () => {
-    assert.deepEqual(parseSocks5HandlerMetadata(new Metadata({})), {
-      readTimeoutMs: 15000,
-      noTLS: false,
-      bind: false,
-      udp: false,
-    });
+    const d = parseSocks5HandlerMetadata(new Metadata({}));
     assert.deepEqual(
-      parseSocks5HandlerMetadata(new Metadata({ readTimeout: 3, notls: 'true', bind: true, udp: '1' })),
+      {
+        readTimeoutMs: d.readTimeoutMs,
+        noTLS: d.noTLS,
+        bind: d.bind,
+        udp: d.udp,
+        compat: d.compat,
+        publicAddr: d.publicAddr,
+      },
+      { readTimeoutMs: 15000, noTLS: false, bind: false, udp: false, compat: false, publicAddr: undefined },
+    );
+    const m = parseSocks5HandlerMetadata(
+      new Metadata({
+        readTimeout: 3,
+        notls: 'true',
+        bind: true,
+        udp: '1',
+        comp: 'true',
+        publicAddr: 'example.net',
+        'mux.version': 2,
+      }),
+    );
+    assert.deepEqual(
+      {
+        readTimeoutMs: m.readTimeoutMs,
+        noTLS: m.noTLS,
+        bind: m.bind,
+        udp: m.udp,
+        compat: m.compat,
+        publicAddr: m.publicAddr,
+        v: m.mux.version,
+      },
       {
         readTimeoutMs: 3000,
         noTLS: true,
         bind: true,
         udp: true,
+        compat: true,
+        publicAddr: 'example.net',
+        v: 2,
       },
     );
   });

@@ -1,40 +1,43 @@
 import { parseHostPort } from '../../common/addr.js';
 import { ReadHeadError, readUntil, type HeadParser, type Parsed } from '../../common/buffered-reader.js';
 import { ProtocolError, TunnelError } from '../../core/errors.js';
-import type { AuthInfo, Conn, ConnectContext, Connector } from '../../core/types.js';
+import type {
+  AuthInfo,
+  BoundTunnel,
+  ClientTlsOptions,
+  Conn,
+  ConnectContext,
+  Connector,
+} from '../../core/types.js';
 import { connectorHandshake } from '../../common/connector-handshake.js';
-import {
-  encodeGreeting,
-  encodeRequest,
-  encodeUserPassRequest,
-  parseMethodSelection,
-  parseReply,
-  parseUserPassReply,
-} from '../../proto/socks5/codec.js';
-import {
-  CMD_CONNECT,
-  MAX_REQUEST_BYTES,
-  METHOD_NO_ACCEPTABLE,
-  METHOD_NO_AUTH,
-  METHOD_USER_PASS,
-  REP_SUCCEEDED,
-  USER_PASS_SUCCESS,
-  replyText,
-} from '../../proto/socks5/constants.js';
+import type { SmuxConfig } from '../../mux/smux/index.js';
+import { encodeRequest, parseReply } from '../../proto/socks5/codec.js';
+import { CMD_CONNECT, MAX_REQUEST_BYTES, REP_SUCCEEDED, replyText } from '../../proto/socks5/constants.js';
+import { negotiateMethod } from './negotiate.js';
+import { socks5MuxBind } from './bind.js';
 
 export interface Socks5ConnectorOptions {
-  /** Username/password (RFC 1929). With it the greeting is `05 02 00 02`, else `05 01 00`. */
+  /** Username/password (RFC 1929, or inside TLS with method 0x82). */
   auth?: AuthInfo | undefined;
   /** Bound on the whole handshake, ms (metadata `timeout`). Default none. */
   timeoutMs?: number | undefined;
+  /** `notls`: do not offer GOST's TLS methods 0x80/0x82 (GOST offers them by default). */
+  noTLS?: boolean | undefined;
+  /** TLS policy for methods 0x80/0x82 (not verified unless `secure`, as GOST). */
+  tls?: ClientTlsOptions | undefined;
+  /** The node address, for SNI and TLS verification. */
+  nodeAddr?: string | undefined;
+  /** The inner smux session of a multiplexed bind (`mux.*` keys). */
+  mux?: Partial<SmuxConfig> | undefined;
 }
 
 /**
- * GOST's `socks5` connector with `notls=true` semantics (GOST's TLS methods 0x80/0x82 are not
- * offered). Host names are sent as ATYP 3, never resolved locally. Each step waits for the server's
- * answer before the next write, so nothing is coalesced. Resolves with `conn` positioned after the
- * reply; on failure destroys `conn` and rejects (ERR_SOCKS_AUTH, ERR_SOCKS_REPLY, ERR_SOCKS_PROTOCOL,
- * ERR_DIAL_TIMEOUT, ERR_ABORTED).
+ * GOST's `socks5` connector. Greeting `05 N 00 [02] 80 [82]` as GOST's (without the TLS methods
+ * when `notls`); when the server picks 0x80/0x82 the rest of the stream runs inside TLS. Host names
+ * are sent as ATYP 3, never resolved locally. Each step waits for the server's answer before the
+ * next write. `bind()` is GOST's MUX BIND (0xF2) for `rtcp`. Resolves with the Conn positioned
+ * after the reply; on failure destroys `conn` and rejects (ERR_SOCKS_AUTH, ERR_SOCKS_REPLY,
+ * ERR_SOCKS_PROTOCOL, ERR_TLS, ERR_BIND, ERR_DIAL_TIMEOUT, ERR_ABORTED).
  */
 export class Socks5Connector implements Connector {
   private readonly opts: Socks5ConnectorOptions;
@@ -43,59 +46,87 @@ export class Socks5Connector implements Connector {
     this.opts = opts;
   }
 
-  connect(conn: Conn, network: 'tcp' | 'udp', target: string, ctx: ConnectContext): Promise<Conn> {
+  private reader(ctx: ConnectContext): <T>(c: Conn, parse: HeadParser<T>) => Promise<Parsed<T>> {
     const deadline =
       this.opts.timeoutMs !== undefined && this.opts.timeoutMs > 0
         ? Date.now() + this.opts.timeoutMs
         : undefined;
-    const read = <T>(parse: HeadParser<T>): Promise<Parsed<T>> =>
-      readUntil(conn, parse, {
+    return (c, parse) =>
+      readUntil(c, parse, {
         maxBytes: MAX_REQUEST_BYTES,
         errorCode: 'ERR_SOCKS_PROTOCOL',
         signal: ctx.signal,
         timeoutMs: deadline === undefined ? undefined : Math.max(1, deadline - Date.now()),
       });
-    const mapFailure = (err: unknown): Error => mapError(err, target);
+  }
+
+  private negotiate(
+    conn: Conn,
+    ctx: ConnectContext,
+    read: ReturnType<Socks5Connector['reader']>,
+  ): Promise<Conn> {
+    return negotiateMethod(
+      conn,
+      {
+        auth: this.opts.auth,
+        noTLS: this.opts.noTLS ?? false,
+        tls: this.opts.tls,
+        nodeAddr: this.opts.nodeAddr ?? '',
+        signal: ctx.signal,
+      },
+      read,
+    );
+  }
+
+  connect(conn: Conn, network: 'tcp' | 'udp', target: string, ctx: ConnectContext): Promise<Conn> {
+    const read = this.reader(ctx);
     return connectorHandshake(
-      { conn, network, target, ctx, label: 'socks5 connector', mapError: mapFailure },
+      { conn, network, target, ctx, label: 'socks5 connector', mapError: (err) => mapError(err, target) },
       async () => {
         const hp = parseHostPort(target);
         if (!hp)
           throw new TunnelError('ERR_DIAL', `socks5 connector: invalid target ${JSON.stringify(target)}`);
         const request = encodeRequest(CMD_CONNECT, hp.host, hp.port);
-        const { auth } = this.opts;
-
-        conn.write(encodeGreeting(auth ? [METHOD_NO_AUTH, METHOD_USER_PASS] : [METHOD_NO_AUTH]));
-        const { method } = (await read(parseMethodSelection)).value;
-        if (method === METHOD_USER_PASS && auth) {
-          conn.write(encodeUserPassRequest(auth.username, auth.password));
-          const { status } = (await read(parseUserPassReply)).value;
-          if (status !== USER_PASS_SUCCESS)
-            throw new TunnelError('ERR_SOCKS_AUTH', 'socks5: authentication failed');
-        } else if (method === METHOD_USER_PASS) {
-          throw new TunnelError(
-            'ERR_SOCKS_AUTH',
-            'socks5: server requires username/password, none configured',
-          );
-        } else if (method === METHOD_NO_ACCEPTABLE) {
-          throw new TunnelError('ERR_SOCKS_AUTH', 'socks5: no acceptable authentication method');
-        } else if (method !== METHOD_NO_AUTH) {
-          throw new ProtocolError(
-            'ERR_SOCKS_PROTOCOL',
-            `socks5: server chose unsupported method 0x${method.toString(16)}`,
-          );
-        }
-
-        conn.write(request);
-        const reply = (await read(parseReply)).value;
+        const c = await this.negotiate(conn, ctx, read);
+        c.write(request);
+        const reply = (await read(c, parseReply)).value;
         if (reply.rep !== REP_SUCCEEDED) {
           throw new TunnelError(
             'ERR_SOCKS_REPLY',
             `socks5: ${replyText(reply.rep)} (0x${reply.rep.toString(16).padStart(2, '0')})`,
           );
         }
+        return c;
       },
     );
+  }
+
+  async bind(conn: Conn, network: 'tcp' | 'udp', address: string, ctx: ConnectContext): Promise<BoundTunnel> {
+    const read = this.reader(ctx);
+    let tunnel: BoundTunnel | undefined;
+    await connectorHandshake(
+      {
+        conn,
+        network,
+        target: address,
+        ctx,
+        label: 'socks5 bind',
+        mapError: (err) => mapError(err, address),
+      },
+      async () => {
+        const c = await this.negotiate(conn, ctx, read);
+        const deadlineMs = this.opts.timeoutMs;
+        tunnel = await socks5MuxBind(c, address, {
+          mux: this.opts.mux ?? {},
+          log: ctx.log,
+          read: readUntil,
+          timeoutMs: deadlineMs,
+          signal: ctx.signal,
+        });
+      },
+    );
+    if (tunnel === undefined) throw new TunnelError('ERR_BIND', 'socks5 bind: no tunnel');
+    return tunnel;
   }
 }
 

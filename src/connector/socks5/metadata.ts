@@ -1,18 +1,19 @@
 import type { Metadata } from '../../core/metadata.js';
+import { parseMuxMetadata } from '../../mux/smux/metadata.js';
+import type { SmuxConfig } from '../../mux/smux/index.js';
 
 /** What the `socks5` connector reads from its metadata (go-gost/x connector/socks/v5/metadata.go). */
 export interface Socks5ConnectorMetadata {
   /** `timeout`: bound on the whole handshake, ms. Absent/0 = none. */
   timeoutMs?: number;
-  /**
-   * `notls`. GOST offers its TLS methods 0x80/0x82 unless set; this connector never does (it always
-   * behaves as `notls=true`), the key is read for compatibility only.
-   */
+  /** `notls`: do not offer GOST's TLS methods 0x80/0x82 (offered by default, as GOST). */
   noTLS: boolean;
+  /** `mux.*`: the inner smux session of a multiplexed bind (rtcp). */
+  mux: SmuxConfig;
 }
 
 export function parseSocks5ConnectorMetadata(md: Metadata): Socks5ConnectorMetadata {
-  const out: Socks5ConnectorMetadata = { noTLS: md.bool(['notls'], false) };
+  const out: Socks5ConnectorMetadata = { noTLS: md.bool(['notls'], false), mux: parseMuxMetadata(md) };
   const timeout = md.duration(['timeout'], 0);
   if (timeout > 0) out.timeoutMs = timeout;
   return out;

@@ -1,11 +1,11 @@
-import { isIP } from 'node:net';
-import type { Authenticator, Conn, Handler, HandlerContext } from '../../core/types.js';
-import type { Logger } from '../../core/logger.js';
+import type { Authenticator, Conn, Handler, HandlerContext, ServerTlsOptions } from '../../core/types.js';
 import { toError } from '../../core/errors.js';
 import { joinHostPort } from '../../common/addr.js';
 import { readUntil, type HeadParser, type Parsed } from '../../common/buffered-reader.js';
 import { endGracefully, writeAsync } from '../../common/conn-io.js';
-import { relay } from '../../common/relay.js';
+import type { BindRule } from '../../bind/policy.js';
+import { DEFAULT_BIND_RULES } from '../../bind/policy.js';
+import type { SmuxConfig } from '../../mux/smux/index.js';
 import {
   encodeMethodSelection,
   encodeReply,
@@ -17,29 +17,43 @@ import {
 import {
   CMD_BIND,
   CMD_CONNECT,
+  CMD_GOST_MUX_BIND,
   CMD_UDP_ASSOCIATE,
   MAX_GREETING_BYTES,
   MAX_REQUEST_BYTES,
   MAX_USER_PASS_BYTES,
   METHOD_NO_ACCEPTABLE,
-  METHOD_NO_AUTH,
+  METHOD_TLS_AUTH,
   METHOD_USER_PASS,
   REP_COMMAND_NOT_SUPPORTED,
-  REP_NETWORK_UNREACHABLE,
   REP_NOT_ALLOWED,
-  REP_SUCCEEDED,
   USER_PASS_FAILURE,
   USER_PASS_SUCCESS,
 } from '../../proto/socks5/constants.js';
 import { DEFAULT_SOCKS_READ_TIMEOUT_MS } from './metadata.js';
+import { isTlsMethod, selectMethod, startServerTls } from './tls-method.js';
+import { handleConnect } from './connect.js';
+import { handleMuxBind } from './mbind.js';
 
 export interface Socks5HandlerOptions {
-  /** With one, method 0x02 (RFC 1929) is mandatory; without, 0x00. */
+  /** With one, method 0x02 (or 0x82 inside TLS) is mandatory; without, 0x00 (or 0x80). */
   authenticator?: Authenticator | undefined;
   /** Bound on greeting + auth + request, ms. Default 15000. */
   readTimeoutMs?: number | undefined;
-  /** BIND enabled (metadata `bind`): not implemented, answered `05 07`; disabled (default): `05 02`. */
+  /** `notls`: never choose GOST's TLS methods 0x80/0x82. */
+  noTLS?: boolean | undefined;
+  /** The service's certificate for methods 0x80/0x82, loaded on first use. Without it they are never chosen. */
+  serverTls?: (() => Promise<ServerTlsOptions>) | undefined;
+  /** `bind`: MUX BIND (0xF2) allowed; off by default, as GOST (`05 02`). Classic BIND (0x02) is not served. */
   bind?: boolean | undefined;
+  /** `bind.allow`: addresses a client may bind (default: any port ≥ 1024, or 0). */
+  bindRules?: readonly BindRule[] | undefined;
+  /** `publicAddr`: the host a bind reply reports. */
+  publicAddr?: string | undefined;
+  /** `comp`: no peer reply on inner bind streams (GOST v2 clients). */
+  compat?: boolean | undefined;
+  /** `mux.*`: the inner smux session of a bind. */
+  mux?: Partial<SmuxConfig> | undefined;
   /** UDP ASSOCIATE enabled (metadata `udp`): not implemented, answered `05 07`; disabled (default): `05 02`. */
   udp?: boolean | undefined;
   /** Relay half-close linger, ms. Default 10000. */
@@ -47,12 +61,11 @@ export interface Socks5HandlerOptions {
 }
 
 /**
- * GOST's `socks5` handler (RFC 1928/1929) for CONNECT. Method choice: with an authenticator 0x02 if
- * offered, without one 0x00 if offered, else `05 FF` and close (GOST's TLS methods 0x80/0x82 are never
- * chosen; GOST clients also offer 0x00/0x02). Replies: success `05 00 00` + BND = the local address
- * of the outbound Conn when it is an IP, else 0.0.0.0:0; dial failure `05 03 00 01 0…0`; BIND/UDP
- * `05 02` (disabled) or `05 07`; other commands `05 07`. Each reply is its own write; bytes pipelined
- * after the request are relayed. Garbage closes the connection without a reply. Never rejects.
+ * GOST's `socks5` handler (RFC 1928/1929 plus GOST's extensions). Method choice as GOST's
+ * (tls-method.ts): TLS 0x80/0x82 when offered unless `notls`, else 0x00/0x02; a plain method not
+ * offered gets `05 FF`. Commands live in their own modules: CONNECT (connect.ts), MUX BIND 0xF2
+ * (mbind.ts). Classic BIND and UDP ASSOCIATE are refused `05 02` (disabled) or `05 07`; other
+ * commands `05 07`. Garbage closes the connection without a reply. Never rejects.
  */
 export class Socks5Handler implements Handler {
   private readonly opts: Socks5HandlerOptions;
@@ -61,12 +74,13 @@ export class Socks5Handler implements Handler {
     this.opts = opts;
   }
 
-  async handle(conn: Conn, ctx: HandlerContext): Promise<void> {
+  async handle(accepted: Conn, ctx: HandlerContext): Promise<void> {
     const log = ctx.log;
     const onError = (err: Error): void => {
       log.debug({ err, client: ctx.clientAddr }, 'socks5: client connection error');
     };
-    conn.on('error', onError);
+    accepted.on('error', onError);
+    let conn = accepted;
     const deadline = Date.now() + (this.opts.readTimeoutMs ?? DEFAULT_SOCKS_READ_TIMEOUT_MS);
     const read = <T>(parse: HeadParser<T>, maxBytes: number): Promise<Parsed<T>> =>
       readUntil(conn, parse, {
@@ -84,15 +98,23 @@ export class Socks5Handler implements Handler {
         return;
       }
       const { authenticator } = this.opts;
-      const wanted = authenticator ? METHOD_USER_PASS : METHOD_NO_AUTH;
-      if (!methods.includes(wanted)) {
+      const method = selectMethod(methods, {
+        auth: authenticator !== undefined,
+        tls: !this.opts.noTLS && this.opts.serverTls !== undefined,
+      });
+      if (method === undefined) {
         log.debug({ methods }, 'socks5: no acceptable method');
         await endGracefully(conn, encodeMethodSelection(METHOD_NO_ACCEPTABLE));
         return;
       }
-      await writeAsync(conn, encodeMethodSelection(wanted));
+      await writeAsync(conn, encodeMethodSelection(method));
+      if (isTlsMethod(method) && this.opts.serverTls !== undefined) {
+        const material = await this.opts.serverTls();
+        conn = await startServerTls(conn, material, ctx.signal, Math.max(1, deadline - Date.now()));
+        conn.on('error', onError);
+      }
 
-      if (authenticator) {
+      if (authenticator && (method === METHOD_USER_PASS || method === METHOD_TLS_AUTH)) {
         let creds: { username: string; password: string };
         try {
           creds = (await read(parseUserPassRequest, MAX_USER_PASS_BYTES)).value;
@@ -101,7 +123,7 @@ export class Socks5Handler implements Handler {
           return;
         }
         if (!authenticator.authenticate(creds.username, creds.password)) {
-          log.debug({ user: creds.username }, 'socks5: authentication failed');
+          log.info({ user: creds.username }, 'socks5: authentication failed');
           await endGracefully(conn, encodeUserPassReply(USER_PASS_FAILURE));
           return;
         }
@@ -118,10 +140,20 @@ export class Socks5Handler implements Handler {
       const target = joinHostPort(req.addr.host, req.addr.port);
       switch (req.cmd) {
         case CMD_CONNECT:
-          await this.connect(conn, target, ctx, log);
+          await handleConnect(conn, target, ctx, log, this.opts.lingerMs);
+          return;
+        case CMD_GOST_MUX_BIND:
+          await handleMuxBind(conn, target, ctx, log, {
+            enabled: this.opts.bind ?? false,
+            rules: this.opts.bindRules ?? DEFAULT_BIND_RULES,
+            publicAddr: this.opts.publicAddr,
+            compat: this.opts.compat ?? false,
+            mux: this.opts.mux ?? {},
+            lingerMs: this.opts.lingerMs,
+          });
           return;
         case CMD_BIND:
-          log.debug({ target }, 'socks5: BIND refused');
+          log.info({ target }, 'socks5: classic BIND refused (only GOST MUX BIND 0xF2 is served)');
           await endGracefully(
             conn,
             encodeReply(this.opts.bind ? REP_COMMAND_NOT_SUPPORTED : REP_NOT_ALLOWED),
@@ -140,30 +172,7 @@ export class Socks5Handler implements Handler {
       log.debug({ err: toError(err), client: ctx.clientAddr }, 'socks5: handler failed');
     } finally {
       if (!conn.destroyed) conn.destroy();
+      if (!accepted.destroyed) accepted.destroy();
     }
-  }
-
-  private async connect(conn: Conn, target: string, ctx: HandlerContext, log: Logger): Promise<void> {
-    log.debug({ dst: target }, 'socks5: CONNECT');
-    let upstream: Conn;
-    try {
-      upstream = await ctx.router.dial('tcp', target, { signal: ctx.signal, log });
-    } catch (err) {
-      log.info({ err: toError(err), dst: target }, 'socks5: dial failed');
-      await endGracefully(conn, encodeReply(REP_NETWORK_UNREACHABLE));
-      return;
-    }
-    upstream.on('error', (err: Error) => log.debug({ err, dst: target }, 'socks5: upstream error'));
-    const bindHost = upstream.localAddress && isIP(upstream.localAddress) ? upstream.localAddress : '0.0.0.0';
-    const bindPort = bindHost === '0.0.0.0' ? 0 : (upstream.localPort ?? 0);
-    try {
-      await writeAsync(conn, encodeReply(REP_SUCCEEDED, bindHost, bindPort));
-    } catch (err) {
-      log.debug({ err: toError(err) }, 'socks5: client went away before the reply');
-      upstream.destroy();
-      return;
-    }
-    const res = await relay(conn, upstream, { signal: ctx.signal, lingerMs: this.opts.lingerMs });
-    log.debug({ dst: target, up: res.aToB, down: res.bToA, err: res.error }, 'socks5: tunnel closed');
   }
 }

@@ -1,13 +1,24 @@
 import type { Metadata } from '../../core/metadata.js';
+import { parseBindRules, type BindRule } from '../../bind/policy.js';
+import { parseMuxMetadata } from '../../mux/smux/metadata.js';
+import type { SmuxConfig } from '../../mux/smux/index.js';
 
 /** What the `socks5` handler reads from its metadata (go-gost/x handler/socks/v5/metadata.go). */
 export interface Socks5HandlerMetadata {
   /** `readTimeout`: bound on greeting + auth + request, ms. Default 15000 (also for ≤ 0). */
   readTimeoutMs: number;
-  /** `notls`: GOST's TLS methods 0x80/0x82 are never selected by this handler anyway. */
+  /** `notls`: never choose GOST's TLS methods 0x80/0x82. */
   noTLS: boolean;
-  /** `bind`: when false (default) BIND is refused with `05 02` as GOST does; when true `05 07` (not implemented). */
+  /** `bind`: MUX BIND allowed; when false (default) refused with `05 02` as GOST does. */
   bind: boolean;
+  /** `bind.allow` (beyond GOST): addresses a client may bind. */
+  bindRules: readonly BindRule[];
+  /** `publicAddr` | `socks.publicAddr`: the host reported in a bind reply. */
+  publicAddr?: string;
+  /** `comp`: no peer reply on inner bind streams (GOST v2 clients). */
+  compat: boolean;
+  /** `mux.*`: the inner smux session of a bind. */
+  mux: SmuxConfig;
   /** `udp`: when false (default) UDP ASSOCIATE is refused with `05 02` as GOST does; when true `05 07` (not implemented). */
   udp: boolean;
 }
@@ -16,10 +27,15 @@ export const DEFAULT_SOCKS_READ_TIMEOUT_MS = 15_000;
 
 export function parseSocks5HandlerMetadata(md: Metadata): Socks5HandlerMetadata {
   const readTimeout = md.duration(['readTimeout'], DEFAULT_SOCKS_READ_TIMEOUT_MS);
+  const publicAddr = md.string(['socks.publicAddr', 'publicAddr']);
   return {
     readTimeoutMs: readTimeout > 0 ? readTimeout : DEFAULT_SOCKS_READ_TIMEOUT_MS,
     noTLS: md.bool(['notls'], false),
     bind: md.bool(['bind'], false),
+    bindRules: parseBindRules(md),
+    ...(publicAddr ? { publicAddr } : {}),
+    compat: md.bool(['comp'], false),
+    mux: parseMuxMetadata(md),
     udp: md.bool(['udp'], false),
   };
 }

@@ -43,8 +43,9 @@ function noop(): void {}
 export class SmuxStream extends Duplex {
   /** The smux stream id (odd when opened by a client, even by a server). */
   readonly id: number;
-  readonly remoteAddress: string | undefined;
-  readonly remotePort: number | undefined;
+  /** Writable: a reverse tunnel's inner stream names the peer it carries. */
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
 
