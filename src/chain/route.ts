@@ -1,4 +1,4 @@
-import type { AbortOptions, BoundTunnel, Conn } from '../core/types.js';
+import type { AbortOptions, BoundTunnel, Conn, PacketConn } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import { TunnelError } from '../core/errors.js';
 import { tcpConnect } from '../common/tcp-connect.js';
@@ -82,4 +82,31 @@ async function dialNode(nodes: readonly ChainNode[], i: number, opts: RouteOptio
   }
   node.markHealthy();
   return conn;
+}
+
+/**
+ * A UDP channel through `nodes`: the earlier hops are crossed over TCP as usual, and the last
+ * node's connector opens the UDP tunnel (SOCKS5 UDP-TUN).
+ */
+export async function dialUdpRoute(nodes: readonly ChainNode[], opts: RouteOptions): Promise<PacketConn> {
+  const last = nodes.length - 1;
+  const node = nodes[last] as ChainNode;
+  if (node.connector.connectUdp === undefined)
+    throw new TunnelError('ERR_DIAL', `node ${node.name}: its connector cannot carry UDP (use socks5)`);
+  const conn = await dialNode(nodes, last, opts);
+  return node.connector.connectUdp(conn, { signal: opts.signal, log: opts.log });
+}
+
+/** Has the last of `nodes` receive UDP on `addr` for us (rudp). */
+export async function bindUdpRoute(
+  nodes: readonly ChainNode[],
+  addr: string,
+  opts: RouteOptions,
+): Promise<{ bound: string; packets: PacketConn }> {
+  const last = nodes.length - 1;
+  const node = nodes[last] as ChainNode;
+  if (node.connector.bindUdp === undefined)
+    throw new TunnelError('ERR_DIAL', `node ${node.name}: its connector cannot bind UDP (use socks5)`);
+  const conn = await dialNode(nodes, last, opts);
+  return node.connector.bindUdp(conn, addr, { signal: opts.signal, log: opts.log });
 }

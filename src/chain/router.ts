@@ -1,9 +1,10 @@
-import type { AbortOptions, Binder, BoundTunnel, Conn, Router } from '../core/types.js';
+import type { AbortOptions, Binder, BoundTunnel, Conn, PacketConn, Router } from '../core/types.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { TunnelError, hasCode } from '../core/errors.js';
 import type { Hop } from './hop.js';
 import type { ChainNode } from './node.js';
-import { bindRoute, dialRoute } from './route.js';
+import { bindRoute, bindUdpRoute, dialRoute, dialUdpRoute } from './route.js';
+import { SocketPacketConn } from '../common/udp/socket-packet-conn.js';
 
 export interface ChainRouterOptions {
   /** The chain's hops; none means direct connections. */
@@ -34,11 +35,51 @@ export class ChainRouter implements Router, Binder {
     this.log = opts.log ?? silentLogger;
   }
 
-  async dial(
-    network: 'tcp' | 'udp',
-    target: string,
+  dial(network: 'tcp' | 'udp', target: string, opts: AbortOptions & { log?: Logger } = {}): Promise<Conn> {
+    return this.attempt(target, opts, (nodes, o) => dialRoute(nodes, network, target, o));
+  }
+
+  /** A UDP channel: a UDP-TUN stream through the chain, or a local UDP socket without one. */
+  dialUdp(opts: AbortOptions & { log?: Logger } = {}): Promise<PacketConn> {
+    if (this.hops.length === 0) return SocketPacketConn.bind(':0');
+    return this.attempt('udp', opts, (nodes, o) => dialUdpRoute(nodes, o));
+  }
+
+  /**
+   * The chain's last node receives UDP on `addr` for us (rudp); without a chain, a local socket.
+   * One attempt, bounded by `timeout`; the rudp listener retries with its own backoff.
+   */
+  async bindUdp(
+    addr: string,
     opts: AbortOptions & { log?: Logger } = {},
-  ): Promise<Conn> {
+  ): Promise<{ bound: string; packets: PacketConn }> {
+    if (this.hops.length === 0) {
+      const packets = await SocketPacketConn.bind(addr);
+      return { bound: packets.localAddress() ?? addr, packets };
+    }
+    const deadline = attemptSignal(opts.signal, this.timeout);
+    try {
+      return await bindUdpRoute(this.selectNodes(addr), addr, {
+        signal: deadline.signal,
+        log: opts.log ?? this.log,
+      });
+    } catch (err) {
+      if (deadline.timedOut())
+        throw new TunnelError('ERR_DIAL_TIMEOUT', `bind ${addr}: timed out after ${this.timeout} ms`, {
+          cause: err,
+        });
+      throw err;
+    } finally {
+      deadline.done();
+    }
+  }
+
+  /** Runs `once` over freshly selected nodes, with the timeout, retries and stale-session retry. */
+  private async attempt<T>(
+    target: string,
+    opts: AbortOptions & { log?: Logger },
+    once: (nodes: ChainNode[], o: { signal: AbortSignal; log: Logger }) => Promise<T>,
+  ): Promise<T> {
     const log = opts.log ?? this.log;
     let lastErr: unknown;
     let staleRetryUsed = false;
@@ -46,7 +87,7 @@ export class ChainRouter implements Router, Binder {
       const nodes = this.selectNodes(target);
       const deadline = attemptSignal(opts.signal, this.timeout);
       try {
-        return await dialRoute(nodes, network, target, { signal: deadline.signal, log });
+        return await once(nodes, { signal: deadline.signal, log });
       } catch (err) {
         lastErr = deadline.timedOut()
           ? new TunnelError('ERR_DIAL_TIMEOUT', `dial ${target}: timed out after ${this.timeout} ms`, {

@@ -149,7 +149,7 @@ function apiFromFlag(value: string): ApiConfig {
 /**
  * The config a command line describes, as GOST's `cmd.go` + `program.go` build it: every `-C`
  * source in order, then the `-L`/`-F` part — `-F` flags become the hops of chain `chain-0` (only
- * when there is at least one), and every `-L` service uses it (through `listener.chain` for `rtcp`,
+ * when there is at least one), and every `-L` service uses it (through `listener.chain` for `rtcp`/`rudp`,
  * else `handler.chain`). Lists are concatenated and names must stay unique (a `-C` file defining
  * `service-0` clashes with the first `-L`). `-D`/`-DD` set `log.level`; `-metrics`/`-api` replace
  * the file's `metrics`/`api`. The result is validated and deep-frozen.
@@ -164,7 +164,7 @@ export async function buildConfigFromArgs(args: CliArgs, options: LoadOptions = 
   for (const url of args.services) {
     for (const svc of serviceFromUrl(url, services.length, KNOWN_TYPES)) {
       if (chain === undefined) services.push(svc);
-      else if (svc.listener.type === 'rtcp')
+      else if (svc.listener.type === 'rtcp' || svc.listener.type === 'rudp')
         services.push({ ...svc, listener: { ...svc.listener, chain: chain.name } });
       else services.push({ ...svc, handler: { ...svc.handler, chain: chain.name } });
     }

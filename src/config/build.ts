@@ -15,6 +15,7 @@ import { Hop } from '../chain/hop.js';
 import { ChainRouter } from '../chain/router.js';
 import { NodeSelector, parseStrategy, type SelectorOptions } from '../chain/selector.js';
 import { Service } from '../service/service.js';
+import { udpObserverWithLog } from '../common/udp/drop-log.js';
 import { Runtime } from '../runtime/runtime.js';
 import { createBuiltinRegistries, type Registries } from '../registry/builtins.js';
 import type {
@@ -266,6 +267,7 @@ class Builder {
     const listenerEntry = this.reg.listeners.get(svc.listener.type, `${path}.listener.type`);
     const handlerEntry = this.reg.handlers.get(svc.handler.type, `${path}.handler.type`);
     const tls = listenerEntry.tls ? await this.serverTls(svc.listener.tls) : undefined;
+    const udp = udpObserverWithLog(this.observer?.udp?.(svc.name), log);
     let binder: ChainRouter | undefined;
     if (svc.listener.chain !== undefined) {
       const found = chains.get(svc.listener.chain);
@@ -278,14 +280,14 @@ class Builder {
         `${path}.listener.chain`,
         'listener "rtcp" needs a chain (-F socks5+mws://server:8443 or listener.chain)',
       );
-    const listener = listenerEntry.create({ addr: svc.addr, metadata: listenerMd, tls, log, binder });
+    const listener = listenerEntry.create({ addr: svc.addr, metadata: listenerMd, tls, log, binder, udp });
     const forwarder = svc.forwarder;
     const selector =
       forwarder?.selector !== undefined
         ? selectorOptions(forwarder.selector, `${path}.forwarder.selector`)
         : undefined;
     const targets = forwarder?.nodes.map((n) => n.addr) ?? [];
-    if (['tcp', 'forward', 'rtcp'].includes(svc.handler.type) && targets.length === 0) {
+    if (['tcp', 'forward', 'rtcp', 'udp', 'rudp'].includes(svc.handler.type) && targets.length === 0) {
       throw new ConfigError(
         `${path}.forwarder`,
         `handler "${svc.handler.type}" needs a target (e.g. -L tcp://:2222/host:22)`,
@@ -301,6 +303,7 @@ class Builder {
           : undefined,
       log,
       serverTls: this.lazyServerTls(svc.listener.tls),
+      udp,
     });
     checkUnusedKeys(
       [handlerMd, listenerMd, serviceMd],

@@ -36,8 +36,22 @@ export interface KnownTypes {
 
 /** The plugins gost-ts registers. */
 export const KNOWN_TYPES: KnownTypes = {
-  handlers: ['auto', 'http', 'socks', 'socks5', 'socks4', 'socks4a', 'tcp', 'rtcp', 'forward', 'relay', 'ss'],
-  listeners: ['tcp', 'tls', 'ws', 'wss', 'mws', 'mwss', 'rtcp'],
+  handlers: [
+    'auto',
+    'http',
+    'socks',
+    'socks5',
+    'socks4',
+    'socks4a',
+    'tcp',
+    'rtcp',
+    'forward',
+    'relay',
+    'ss',
+    'udp',
+    'rudp',
+  ],
+  listeners: ['tcp', 'tls', 'ws', 'wss', 'mws', 'mwss', 'rtcp', 'udp', 'rudp'],
   connectors: ['http', 'socks', 'socks5', 'socks4', 'socks4a', 'forward', 'relay'],
   dialers: ['tcp', 'tls', 'ws', 'wss', 'mws', 'mwss'],
 };

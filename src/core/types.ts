@@ -86,6 +86,16 @@ export interface Connector {
    * leave it out. On failure destroys `conn` and rejects.
    */
   bind?(conn: Conn, network: 'tcp' | 'udp', address: string, ctx: ConnectContext): Promise<BoundTunnel>;
+  /**
+   * UDP through the node at the other end of `conn` (SOCKS5 UDP-TUN): resolves with a datagram
+   * channel whose datagrams each name their own destination. Connectors without UDP leave it out.
+   */
+  connectUdp?(conn: Conn, ctx: ConnectContext): Promise<PacketConn>;
+  /**
+   * Asks the node to receive UDP on `addr` on our behalf (rudp): resolves with the address it bound
+   * and a channel carrying every remote peer's datagrams (source = the peer).
+   */
+  bindUdp?(conn: Conn, addr: string, ctx: ConnectContext): Promise<{ bound: string; packets: PacketConn }>;
 }
 
 /**
@@ -106,11 +116,55 @@ export interface BoundTunnel {
 /** Opens bound tunnels through a chain (the `rtcp` listener's chain). */
 export interface Binder {
   bind(network: 'tcp' | 'udp', address: string, opts: AbortOptions & { log?: Logger }): Promise<BoundTunnel>;
+  /** The UDP form (the `rudp` listener): see Connector.bindUdp. */
+  bindUdp?(
+    addr: string,
+    opts: AbortOptions & { log?: Logger },
+  ): Promise<{ bound: string; packets: PacketConn }>;
+}
+
+/** Why a datagram was not delivered (the `reason` label of `gost_udp_datagrams_dropped_total`). */
+export type UdpDropReason =
+  'too_large' | 'queue_full' | 'tunnel_busy' | 'session_limit' | 'bad_datagram' | 'send_failed';
+
+/**
+ * A datagram channel: a UDP socket, or a UDP tunnel through a chain. Every datagram carries its
+ * address (`host:port`): the destination when sending, the source when receiving. Nothing in it
+ * queues without bound: a datagram that cannot be taken now is dropped and `send` says so.
+ */
+export interface PacketConn {
+  /** Sends one datagram; false when it was dropped (`reason` tells why). */
+  send(data: Buffer, addr: string): true | UdpDropReason;
+  /** Sets the receiver of incoming datagrams (one receiver; a later call replaces it). */
+  onMessage(receiver: (data: Buffer, from: string) => void): void;
+  /** Closes the channel (its socket or tunnel stream); idempotent. */
+  close(): void;
+  /** Resolves once closed, by close() or because the socket or tunnel ended (never rejects). */
+  readonly done: Promise<void>;
+  /** Local `host:port` when it is a socket (replies name it), else undefined. */
+  localAddress(): string | undefined;
+}
+
+/** What UDP services report (metrics implement it), already bound to one service. */
+export interface UdpObserver {
+  sessionOpened(): void;
+  sessionClosed(): void;
+  dropped(reason: UdpDropReason): void;
 }
 
 /** Opens connections to targets: through a chain, or directly when there is none. */
 export interface Router {
   dial(network: 'tcp' | 'udp', target: string, opts: AbortOptions & { log?: Logger }): Promise<Conn>;
+  /**
+   * A UDP channel through the chain (one UDP-TUN stream whose datagrams name their destinations),
+   * or a local UDP socket when there is none. Routers that cannot do UDP leave it out.
+   */
+  dialUdp?(opts: AbortOptions & { log?: Logger }): Promise<PacketConn>;
+  /** Has the chain's last node receive UDP on `addr` for us (rudp); see Connector.bindUdp. */
+  bindUdp?(
+    addr: string,
+    opts: AbortOptions & { log?: Logger },
+  ): Promise<{ bound: string; packets: PacketConn }>;
   close(): Promise<void>;
 }
 
@@ -151,4 +205,6 @@ export interface ConnectionObserver {
   connectionOpened(service: string): void;
   /** `bytesIn`: read from the client; `bytesOut`: written to it. `failed`: the handler threw. */
   connectionClosed(service: string, stats: { bytesIn: number; bytesOut: number; failed: boolean }): void;
+  /** UDP sessions and dropped datagrams of a service (`gost_udp_*`). */
+  udp?(service: string): UdpObserver;
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ConnectionObserver } from '../core/types.js';
+import type { ConnectionObserver, UdpDropReason, UdpObserver } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import { listenOn } from '../common/listen.js';
 
@@ -46,6 +46,18 @@ export class PrometheusMetrics implements ConnectionObserver {
     labelNames: ['service'] as const,
     registers: [this.registry],
   });
+  private readonly udpSessions = new Gauge({
+    name: 'gost_udp_sessions',
+    help: 'UDP peer sessions open (udp/rudp listeners)',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
+  });
+  private readonly udpDropped = new Counter({
+    name: 'gost_udp_datagrams_dropped_total',
+    help: 'Datagrams dropped: too_large, queue_full, tunnel_busy, session_limit, bad_datagram, send_failed',
+    labelNames: ['service', 'reason'] as const,
+    registers: [this.registry],
+  });
   private server: http.Server | undefined;
 
   constructor(sessions?: SessionSource) {
@@ -73,6 +85,14 @@ export class PrometheusMetrics implements ConnectionObserver {
     this.input.inc({ service }, stats.bytesIn);
     this.output.inc({ service }, stats.bytesOut);
     if (stats.failed) this.errors.inc({ service });
+  }
+
+  udp(service: string): UdpObserver {
+    return {
+      sessionOpened: () => this.udpSessions.inc({ service }),
+      sessionClosed: () => this.udpSessions.dec({ service }),
+      dropped: (reason: UdpDropReason) => this.udpDropped.inc({ service, reason }),
+    };
   }
 
   /** Serves the metrics over HTTP; resolves with the bound address. */

@@ -28,6 +28,10 @@ import { parseSocks4HandlerMetadata } from '../handler/socks4/metadata.js';
 import { AutoHandler } from '../handler/auto/handler.js';
 import { parseAutoHandlerMetadata } from '../handler/auto/metadata.js';
 import { ForwardHandler } from '../handler/forward/handler.js';
+import { UdpListener } from '../listener/udp/listener.js';
+import { RudpListener } from '../listener/rudp/listener.js';
+import { parseRudpListenerMetadata, parseUdpListenerMetadata } from '../listener/udp/metadata.js';
+import { ChainRouter } from '../chain/router.js';
 import { HttpConnector } from '../connector/http/connector.js';
 import { parseHttpConnectorMetadata } from '../connector/http/metadata.js';
 import { Socks5Connector } from '../connector/socks5/connector.js';
@@ -56,6 +60,7 @@ function socks5Handler(input: HandlerInput): Socks5Handler {
     ...parseSocks5HandlerMetadata(input.metadata),
     authenticator: input.authenticator,
     serverTls: input.serverTls,
+    udpObserver: input.udp,
   });
 }
 function relayHandler(input: HandlerInput): RelayHandler {
@@ -76,6 +81,7 @@ function forwardHandler(input: HandlerInput): ForwardHandler {
     targets: input.targets,
     maxFails: input.selector?.maxFails,
     failTimeout: input.selector?.failTimeout,
+    udpObserver: input.udp,
   });
 }
 
@@ -114,6 +120,20 @@ export function createBuiltinRegistries(): Registries {
         if (binder === undefined) throw new ConfigError('listener.chain', 'listener "rtcp" needs a chain');
         return new RtcpListener({ addr, log, binder });
       },
+    })
+    .register('udp', {
+      create: ({ addr, metadata, log, udp }) =>
+        new UdpListener({ ...parseUdpListenerMetadata(metadata), addr, log, observer: udp }),
+    })
+    .register('rudp', {
+      create: ({ addr, metadata, log, udp, binder }) =>
+        new RudpListener({
+          ...parseRudpListenerMetadata(metadata),
+          addr,
+          log,
+          observer: udp,
+          binder: binder ?? new ChainRouter({ hops: [], log }),
+        }),
     });
 
   const handlers = new Registry<HandlerEntry>('handler')
@@ -132,7 +152,9 @@ export function createBuiltinRegistries(): Registries {
     .register('tcp', { create: forwardHandler })
     .register('rtcp', { create: forwardHandler })
     .register('forward', { create: forwardHandler })
-    .register('relay', { create: relayHandler });
+    .register('relay', { create: relayHandler })
+    .register('udp', { create: forwardHandler })
+    .register('rudp', { create: forwardHandler });
 
   const connectors = new Registry<ConnectorEntry>('connector')
     .register('http', {

@@ -10,6 +10,7 @@ import type {
   Handler,
   Listener,
   ServerTlsOptions,
+  UdpObserver,
 } from '../core/types.js';
 
 /** What building a listener gets: its address, metadata and, for TLS types, resolved certificates. */
@@ -18,8 +19,10 @@ export interface ListenerInput {
   metadata: Metadata;
   tls?: ServerTlsOptions | undefined;
   log: Logger;
-  /** The listener's own chain (`listener.chain`), for reverse listeners such as `rtcp`. */
+  /** The listener's own chain (`listener.chain`), for reverse listeners such as `rtcp`/`rudp`. */
   binder?: Binder | undefined;
+  /** UDP sessions and drops of this service. */
+  udp?: UdpObserver | undefined;
 }
 
 export interface HandlerInput {
@@ -31,6 +34,8 @@ export interface HandlerInput {
   log: Logger;
   /** The service's certificate, loaded on first call (socks5's TLS methods 0x80/0x82). */
   serverTls?: (() => Promise<ServerTlsOptions>) | undefined;
+  /** UDP sessions and drops of this service. */
+  udp?: UdpObserver | undefined;
 }
 
 export interface ConnectorInput {

@@ -1,4 +1,5 @@
-import { parseHostPort } from '../../common/addr.js';
+import { joinHostPort, parseHostPort } from '../../common/addr.js';
+import { UdpTunPacketConn } from '../../common/udp/tun-packet-conn.js';
 import { ReadHeadError, readUntil, type HeadParser, type Parsed } from '../../common/buffered-reader.js';
 import { ProtocolError, TunnelError } from '../../core/errors.js';
 import type {
@@ -8,11 +9,18 @@ import type {
   Conn,
   ConnectContext,
   Connector,
+  PacketConn,
 } from '../../core/types.js';
 import { connectorHandshake } from '../../common/connector-handshake.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
 import { encodeRequest, parseReply } from '../../proto/socks5/codec.js';
-import { CMD_CONNECT, MAX_REQUEST_BYTES, REP_SUCCEEDED, replyText } from '../../proto/socks5/constants.js';
+import {
+  CMD_CONNECT,
+  CMD_GOST_UDP_TUN,
+  MAX_REQUEST_BYTES,
+  REP_SUCCEEDED,
+  replyText,
+} from '../../proto/socks5/constants.js';
 import { negotiateMethod } from './negotiate.js';
 import { socks5MuxBind } from './bind.js';
 
@@ -127,6 +135,62 @@ export class Socks5Connector implements Connector {
     );
     if (tunnel === undefined) throw new TunnelError('ERR_BIND', 'socks5 bind: no tunnel');
     return tunnel;
+  }
+  /**
+   * GOST's UDP-TUN (command 0xF3, `05 F3 00 01 0.0.0.0:0`): after a success reply the stream carries
+   * datagrams, each naming its destination (connector/socks/v5 connectUDP without `relay=udp`).
+   */
+  async connectUdp(conn: Conn, ctx: ConnectContext): Promise<PacketConn> {
+    const r = await this.udpTun(conn, ctx, '0.0.0.0', 0, 'udp');
+    return new UdpTunPacketConn(r.conn, ctx.log);
+  }
+
+  /**
+   * rudp: UDP-TUN with the address to listen on (`:5353` is sent as 0.0.0.0:5353); GOST's server
+   * serves it as a UDP bind (needs `bind=true`) and sends every peer's datagrams down the stream.
+   */
+  async bindUdp(
+    conn: Conn,
+    addr: string,
+    ctx: ConnectContext,
+  ): Promise<{ bound: string; packets: PacketConn }> {
+    const hp = parseHostPort(addr);
+    if (!hp) {
+      conn.destroy();
+      throw new TunnelError('ERR_DIAL', `socks5 connector: invalid bind address ${JSON.stringify(addr)}`);
+    }
+    const r = await this.udpTun(conn, ctx, hp.host === '' ? '0.0.0.0' : hp.host, hp.port, addr);
+    return { bound: joinHostPort(r.host, r.port), packets: new UdpTunPacketConn(r.conn, ctx.log) };
+  }
+
+  /** Negotiation, then a UDP-TUN request; resolves with the carrier and the bound address replied. */
+  private async udpTun(
+    conn: Conn,
+    ctx: ConnectContext,
+    host: string,
+    port: number,
+    target: string,
+  ): Promise<{ conn: Conn; host: string; port: number }> {
+    const read = this.reader(ctx);
+    const bound = { host: '', port: 0 };
+    const carrier = await connectorHandshake(
+      { conn, network: 'tcp', target, ctx, label: 'socks5 udp', mapError: (err) => mapError(err, target) },
+      async () => {
+        const c = await this.negotiate(conn, ctx, read);
+        c.write(encodeRequest(CMD_GOST_UDP_TUN, host, port));
+        const reply = (await read(c, parseReply)).value;
+        if (reply.rep !== REP_SUCCEEDED) {
+          throw new TunnelError(
+            'ERR_SOCKS_REPLY',
+            `socks5: ${replyText(reply.rep)} (0x${reply.rep.toString(16).padStart(2, '0')})`,
+          );
+        }
+        bound.host = reply.bind.host;
+        bound.port = reply.bind.port;
+        return c;
+      },
+    );
+    return { conn: carrier, ...bound };
   }
 }
 

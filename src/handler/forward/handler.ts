@@ -1,5 +1,7 @@
-import type { Conn, Handler, HandlerContext } from '../../core/types.js';
+import type { Conn, Handler, HandlerContext, UdpObserver } from '../../core/types.js';
 import { relay } from '../../common/relay.js';
+import { isUdpPeerConn } from '../../common/udp/peer-sessions.js';
+import { forwardUdp } from './udp.js';
 
 export interface ForwardHandlerOptions {
   /** `host:port` targets; several are used in turn, a failing one skipped for `failTimeout`. */
@@ -9,6 +11,8 @@ export interface ForwardHandlerOptions {
   /** For this long (ms, default 10 s). */
   failTimeout?: number | undefined;
   lingerMs?: number | undefined;
+  /** UDP drops are reported here (sessions come from `udp`/`rudp` listeners). */
+  udpObserver?: UdpObserver | undefined;
 }
 
 /**
@@ -43,12 +47,12 @@ export class ForwardHandler implements Handler {
 
   async handle(conn: Conn, ctx: HandlerContext): Promise<void> {
     const target = this.pick();
+    if (isUdpPeerConn(conn)) return this.handleUdp(conn, target, ctx);
     let upstream: Conn;
     try {
       upstream = await ctx.router.dial('tcp', target, { signal: ctx.signal, log: ctx.log });
     } catch (err) {
-      const f = this.failures.get(target) ?? { count: 0, at: 0 };
-      this.failures.set(target, { count: f.count + 1, at: Date.now() });
+      this.markFailed(target);
       ctx.log.warn({ target, err: (err as Error).message }, 'forward: dial failed');
       conn.destroy();
       return;
@@ -57,5 +61,28 @@ export class ForwardHandler implements Handler {
     ctx.log.debug({ target }, 'forward: connected');
     const r = await relay(conn, upstream, { signal: ctx.signal, lingerMs: this.opts.lingerMs });
     ctx.log.debug({ target, up: r.aToB, down: r.bToA }, 'forward: closed');
+  }
+
+  private markFailed(target: string): void {
+    const f = this.failures.get(target) ?? { count: 0, at: 0 };
+    this.failures.set(target, { count: f.count + 1, at: Date.now() });
+  }
+
+  /** A datagram session (`udp`/`rudp` listener): GOST picks the network from the connection. */
+  private async handleUdp(
+    conn: Parameters<typeof forwardUdp>[0],
+    target: string,
+    ctx: HandlerContext,
+  ): Promise<void> {
+    ctx.log.debug({ target }, 'forward: udp session');
+    try {
+      const r = await forwardUdp(conn, target, ctx, this.opts.udpObserver);
+      this.failures.delete(target);
+      ctx.log.debug({ target, up: r.up, down: r.down }, 'forward: udp session closed');
+    } catch (err) {
+      this.markFailed(target);
+      ctx.log.warn({ target, err: (err as Error).message }, 'forward: udp dial failed');
+      conn.destroy();
+    }
   }
 }

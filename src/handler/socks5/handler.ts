@@ -18,6 +18,7 @@ import {
   CMD_BIND,
   CMD_CONNECT,
   CMD_GOST_MUX_BIND,
+  CMD_GOST_UDP_TUN,
   CMD_UDP_ASSOCIATE,
   MAX_GREETING_BYTES,
   MAX_REQUEST_BYTES,
@@ -34,6 +35,10 @@ import { DEFAULT_SOCKS_READ_TIMEOUT_MS } from './metadata.js';
 import { isTlsMethod, selectMethod, startServerTls } from './tls-method.js';
 import { handleConnect } from './connect.js';
 import { handleMuxBind } from './mbind.js';
+import type { UdpObserver } from '../../core/types.js';
+import { DEFAULT_UDP_BUFFER_SIZE } from './udp-options.js';
+import { serveUdpTun } from './udp-tun.js';
+import { serveUdpAssociate } from './udp-associate.js';
 
 export interface Socks5HandlerOptions {
   /** With one, method 0x02 (or 0x82 inside TLS) is mandatory; without, 0x00 (or 0x80). */
@@ -54,8 +59,12 @@ export interface Socks5HandlerOptions {
   compat?: boolean | undefined;
   /** `mux.*`: the inner smux session of a bind. */
   mux?: Partial<SmuxConfig> | undefined;
-  /** UDP ASSOCIATE enabled (metadata `udp`): not implemented, answered `05 07`; disabled (default): `05 02`. */
+  /** UDP ASSOCIATE and UDP-TUN relay enabled (metadata `udp`); disabled (default): `05 02`. */
   udp?: boolean | undefined;
+  /** Largest datagram relayed (metadata `udp.bufferSize`), bytes. Default 4096. */
+  udpBufferSize?: number | undefined;
+  /** Where UDP drops are counted. */
+  udpObserver?: UdpObserver | undefined;
   /** Relay half-close linger, ms. Default 10000. */
   lingerMs?: number | undefined;
 }
@@ -160,8 +169,10 @@ export class Socks5Handler implements Handler {
           );
           return;
         case CMD_UDP_ASSOCIATE:
-          log.debug({ target }, 'socks5: UDP ASSOCIATE refused');
-          await endGracefully(conn, encodeReply(this.opts.udp ? REP_COMMAND_NOT_SUPPORTED : REP_NOT_ALLOWED));
+          await serveUdpAssociate(conn, ctx, this.udpOptions(), log);
+          return;
+        case CMD_GOST_UDP_TUN:
+          await serveUdpTun(conn, req.addr, ctx, this.udpOptions(), log);
           return;
         default:
           log.debug({ cmd: req.cmd }, 'socks5: unsupported command');
@@ -174,5 +185,14 @@ export class Socks5Handler implements Handler {
       if (!conn.destroyed) conn.destroy();
       if (!accepted.destroyed) accepted.destroy();
     }
+  }
+
+  private udpOptions(): Parameters<typeof serveUdpTun>[3] {
+    return {
+      udp: this.opts.udp ?? false,
+      bind: this.opts.bind ?? false,
+      udpBufferSize: this.opts.udpBufferSize ?? DEFAULT_UDP_BUFFER_SIZE,
+      observer: this.opts.udpObserver,
+    };
   }
 }

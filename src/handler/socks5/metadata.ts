@@ -2,6 +2,7 @@ import type { Metadata } from '../../core/metadata.js';
 import { parseBindRules, type BindRule } from '../../bind/policy.js';
 import { parseMuxMetadata } from '../../mux/smux/metadata.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
+import { DEFAULT_UDP_BUFFER_SIZE } from './udp-options.js';
 
 /** What the `socks5` handler reads from its metadata (go-gost/x handler/socks/v5/metadata.go). */
 export interface Socks5HandlerMetadata {
@@ -19,8 +20,10 @@ export interface Socks5HandlerMetadata {
   compat: boolean;
   /** `mux.*`: the inner smux session of a bind. */
   mux: SmuxConfig;
-  /** `udp`: when false (default) UDP ASSOCIATE is refused with `05 02` as GOST does; when true `05 07` (not implemented). */
+  /** `udp`: UDP ASSOCIATE and UDP-TUN relay; when false (default) refused with `05 02` as GOST does. */
   udp: boolean;
+  /** `udp.bufferSize`|`udpBufferSize`: largest datagram relayed, bytes (GOST's relay buffer, 4096). */
+  udpBufferSize: number;
 }
 
 export const DEFAULT_SOCKS_READ_TIMEOUT_MS = 15_000;
@@ -37,5 +40,6 @@ export function parseSocks5HandlerMetadata(md: Metadata): Socks5HandlerMetadata 
     compat: md.bool(['comp'], false),
     mux: parseMuxMetadata(md),
     udp: md.bool(['udp'], false),
+    udpBufferSize: Math.max(0, md.int(['udp.bufferSize', 'udpBufferSize'], 0)) || DEFAULT_UDP_BUFFER_SIZE,
   };
 }

@@ -1,0 +1,15 @@
+import type { UdpObserver } from '../../core/types.js';
+
+/** What the socks5 handler's UDP commands need from its options. */
+export interface Socks5UdpOptions {
+  /** `udp`: UDP ASSOCIATE and UDP-TUN relay allowed (GOST default false: `05 02`). */
+  udp: boolean;
+  /** `bind`: UDP-TUN bind (rudp's server side) allowed (GOST default false: `05 02`). */
+  bind: boolean;
+  /** `udp.bufferSize`|`udpBufferSize`: largest datagram relayed, bytes; larger ones are dropped. */
+  udpBufferSize: number;
+  observer?: UdpObserver | undefined;
+}
+
+/** GOST's relay buffer when `udp.bufferSize` is unset (x/internal/net/udp defaultBufferSize). */
+export const DEFAULT_UDP_BUFFER_SIZE = 4096;
