@@ -131,3 +131,24 @@ export function socks5UdpHeader(port: number): (payload: Buffer) => Buffer {
 export function stripSocks5UdpHeader(reply: Buffer): Buffer {
   return reply[3] === 1 ? reply.subarray(10) : Buffer.alloc(0);
 }
+
+/** Sends a probe datagram every 100 ms until one comes back (a reverse bind is in place), max 15 s. */
+export async function waitForEcho(port: number): Promise<void> {
+  const sock = dgram.createSocket('udp4');
+  sock.bind(0, '127.0.0.1');
+  await once(sock, 'listening');
+  try {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      sock.send('probe', port, '127.0.0.1');
+      const back = await Promise.race([
+        once(sock, 'message').then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 100)),
+      ]);
+      if (back) return;
+      if (Date.now() > deadline) throw new Error(`nothing came back from 127.0.0.1:${port} within 15 s`);
+    }
+  } finally {
+    sock.close();
+  }
+}

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { once } from 'node:events';
-import { startCli, freePort } from '../../helpers/cli.js';
-import { startGost } from '../../helpers/gost.js';
+import { startCli, freePort, runCli } from '../../helpers/cli.js';
+import { runGost, startGost } from '../../helpers/gost.js';
 import {
   exchange,
   freeUdpPort,
@@ -18,6 +18,7 @@ import {
   socks5UdpHeader,
   stripSocks5UdpHeader,
   udpEcho,
+  waitForEcho,
 } from '../../helpers/udp.js';
 
 /** Greets a SOCKS5 server with no auth, sends `request` (hex) and returns the reply bytes. */
@@ -46,27 +47,6 @@ async function probe(port: number, request: string): Promise<Buffer> {
   const rest = await need(head[3] === 4 ? 18 : 6);
   s.destroy();
   return Buffer.concat([head, rest]);
-}
-
-/** Sends a probe datagram every 100 ms until one comes back (a reverse bind is in place), max 15 s. */
-async function waitForEcho(port: number): Promise<void> {
-  const sock = dgram.createSocket('udp4');
-  sock.bind(0, '127.0.0.1');
-  await once(sock, 'listening');
-  try {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      sock.send('probe', port, '127.0.0.1');
-      const back = await Promise.race([
-        once(sock, 'message').then(() => true),
-        new Promise<false>((r) => setTimeout(() => r(false), 100)),
-      ]);
-      if (back) return;
-      if (Date.now() > deadline) throw new Error(`nothing came back from 127.0.0.1:${port} within 15 s`);
-    }
-  } finally {
-    sock.close();
-  }
 }
 
 test('UDP-TUN and UDP ASSOCIATE replies: gost-ts answers with the real gost bytes', async (t) => {
@@ -242,3 +222,39 @@ for (const serverKind of ['gost', 'gost-ts'] as const) {
     assert.deepEqual(r, { sent: 500, echoed: 500 });
   });
 }
+
+test('-O json: udp:// and rudp:// services have the shape the real gost prints', async () => {
+  const args = [
+    '-L',
+    'udp://:5353/1.1.1.1:53?keepalive=true&ttl=30s',
+    '-L',
+    'rudp://:5354/127.0.0.1:53?readBufferSize=1500',
+    '-F',
+    'socks5+mws://server:8443',
+    '-O',
+    'json',
+  ];
+  const g = await runGost(args);
+  const s = await runCli(args);
+  assert.equal(g.code, 0, g.stderr);
+  assert.equal(s.code, 0, s.stderr);
+  type Svc = { handler: unknown; listener: unknown; forwarder: unknown; addr: string };
+  const pick = (out: string): Svc[] =>
+    (JSON.parse(out) as { services: Svc[] }).services.map(({ addr, handler, listener, forwarder }) => ({
+      addr,
+      handler,
+      listener,
+      forwarder,
+    }));
+  assert.deepEqual(pick(s.stdout), pick(g.stdout));
+  // The chain: rudp's on its listener, udp's on its handler.
+  assert.match(s.stdout, /"type":\s*"rudp",\s*"chain":\s*"chain-0"/);
+});
+
+test('a udp:// or rudp:// service without a target is refused at start-up', async () => {
+  for (const url of ['udp://:5353', 'rudp://:5353']) {
+    const r = await runCli(['-L', url, '-F', 'socks5+mws://server:8443']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /needs a target/);
+  }
+});
