@@ -189,7 +189,7 @@ describe('Socks5Handler: replies and hostile input', () => {
     );
   });
 
-  it('unsupported command → 05 07; UDP ASSOCIATE and BIND → 05 02 unless enabled (then 05 07)', async (t) => {
+  it('unsupported command → 05 07; UDP ASSOCIATE, UDP-TUN and BIND → 05 02 unless enabled', async (t) => {
     const tail = hex('0001 7f000001 0050');
     const cmd = (c: number): Buffer => Buffer.concat([Buffer.from([5, c]), tail]);
     assert.deepEqual(
@@ -208,9 +208,19 @@ describe('Socks5Handler: replies and hostile input', () => {
       (await raw(t, new Socks5Handler(), [hex('050100'), cmd(0x02)])).out,
       hex('0500 05020001000000000000'),
     );
+    // UDP-TUN (0xF3): port 0 is a relay (needs udp), any other port a bind (needs bind).
+    assert.deepEqual(
+      (await raw(t, new Socks5Handler({ bind: true }), [hex('050100'), hex('05f30001 00000000 0000')])).out,
+      hex('0500 05020001000000000000'),
+    );
+    assert.deepEqual(
+      (await raw(t, new Socks5Handler({ udp: true }), [hex('050100'), hex('05f30001 00000000 1234')])).out,
+      hex('0500 05020001000000000000'),
+    );
+    // Enabled, but this router has no UDP: a general failure, as GOST when it cannot get a socket.
     assert.deepEqual(
       (await raw(t, new Socks5Handler({ udp: true, bind: true }), [hex('050100'), cmd(0x03)])).out,
-      hex('0500 05070001000000000000'),
+      hex('0500 05010001000000000000'),
     );
   });
 
@@ -256,10 +266,19 @@ describe('parseSocks5HandlerMetadata', () => {
         noTLS: d.noTLS,
         bind: d.bind,
         udp: d.udp,
+        udpBufferSize: d.udpBufferSize,
         compat: d.compat,
         publicAddr: d.publicAddr,
       },
-      { readTimeoutMs: 15000, noTLS: false, bind: false, udp: false, compat: false, publicAddr: undefined },
+      {
+        readTimeoutMs: 15000,
+        noTLS: false,
+        bind: false,
+        udp: false,
+        udpBufferSize: 4096,
+        compat: false,
+        publicAddr: undefined,
+      },
     );
     const m = parseSocks5HandlerMetadata(
       new Metadata({
@@ -267,6 +286,7 @@ describe('parseSocks5HandlerMetadata', () => {
         notls: 'true',
         bind: true,
         udp: '1',
+        'udp.bufferSize': 1500,
         comp: 'true',
         publicAddr: 'example.net',
         'mux.version': 2,
@@ -278,6 +298,7 @@ describe('parseSocks5HandlerMetadata', () => {
         noTLS: m.noTLS,
         bind: m.bind,
         udp: m.udp,
+        udpBufferSize: m.udpBufferSize,
         compat: m.compat,
         publicAddr: m.publicAddr,
         v: m.mux.version,
@@ -287,6 +308,7 @@ describe('parseSocks5HandlerMetadata', () => {
         noTLS: true,
         bind: true,
         udp: true,
+        udpBufferSize: 1500,
         compat: true,
         publicAddr: 'example.net',
         v: 2,
