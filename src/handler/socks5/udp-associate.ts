@@ -70,7 +70,7 @@ export async function serveUdpAssociate(
   const drop = opts.observer?.dropped.bind(opts.observer);
   client.onMessage((msg, from) => {
     const hp = parseHostPort(from);
-    if (hp === undefined || hp.host !== clientIp) return;
+    if (hp === undefined || (clientIp !== '' && hp.host !== clientIp)) return;
     let d;
     try {
       d = decodeUdpDatagram(msg);

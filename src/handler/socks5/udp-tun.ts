@@ -13,7 +13,9 @@ import type { Socks5UdpOptions } from './udp-options.js';
 /** The success reply naming `local` (`host:port`), or 0.0.0.0:0 when there is none. */
 export function boundReply(local: string | undefined): Buffer {
   const hp = local === undefined ? undefined : parseHostPort(local);
-  return hp === undefined ? encodeReply(REP_SUCCEEDED) : encodeReply(REP_SUCCEEDED, hp.host, hp.port);
+  if (hp === undefined) return encodeReply(REP_SUCCEEDED);
+  // An unknown local host (a stream without socket addresses) is named as 0.0.0.0, as gosocks5 does.
+  return encodeReply(REP_SUCCEEDED, hp.host === '' ? '0.0.0.0' : hp.host, hp.port);
 }
 
 /**
