@@ -83,7 +83,11 @@ export class SocketPacketConn implements PacketConn {
   private sendTo(data: Buffer, ip: string, port: number): void {
     if (this.closed) return;
     const to = this.dualStack && isIPv4(ip) ? `::ffff:${ip}` : ip;
-    this.socket.send(data, port, to, () => undefined);
+    try {
+      this.socket.send(data, port, to, () => undefined);
+    } catch {
+      // The socket closed between the check and the send: the datagram is lost, as UDP allows.
+    }
   }
 
   onMessage(receiver: (data: Buffer, from: string) => void): void {
