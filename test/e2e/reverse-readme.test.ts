@@ -14,9 +14,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { startCli, runCli, freePort } from '../helpers/cli.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+// The reverse TCP part of the section: up to its "### UDP" subsection (test/e2e/readme-udp.test.ts).
 const section = readme.slice(
   readme.indexOf('## Reverse tunnels and UDP'),
-  readme.indexOf('\n## ', readme.indexOf('## Reverse tunnels and UDP') + 5),
+  readme.indexOf('\n### UDP', readme.indexOf('## Reverse tunnels and UDP') + 5),
 );
 
 function blocks(lang: string): string[] {
