@@ -217,6 +217,11 @@ describe('Socks5Handler: replies and hostile input', () => {
       (await raw(t, new Socks5Handler({ udp: true }), [hex('050100'), hex('05f30001 00000000 1234')])).out,
       hex('0500 05020001000000000000'),
     );
+    // A UDP-TUN bind follows bind.allow as the TCP bind does: port 53 is privileged by default.
+    assert.deepEqual(
+      (await raw(t, new Socks5Handler({ bind: true }), [hex('050100'), hex('05f30001 00000000 0035')])).out,
+      hex('0500 05020001000000000000'),
+    );
     // Enabled, but this router has no UDP: a general failure, as GOST when it cannot get a socket.
     assert.deepEqual(
       (await raw(t, new Socks5Handler({ udp: true, bind: true }), [hex('050100'), cmd(0x03)])).out,

@@ -193,6 +193,7 @@ export class Socks5Handler implements Handler {
       bind: this.opts.bind ?? false,
       udpBufferSize: this.opts.udpBufferSize ?? DEFAULT_UDP_BUFFER_SIZE,
       observer: this.opts.udpObserver,
+      bindRules: this.opts.bindRules,
     };
   }
 }

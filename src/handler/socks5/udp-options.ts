@@ -1,4 +1,5 @@
 import type { UdpObserver } from '../../core/types.js';
+import type { BindRule } from '../../bind/policy.js';
 
 /** What the socks5 handler's UDP commands need from its options. */
 export interface Socks5UdpOptions {
@@ -9,6 +10,8 @@ export interface Socks5UdpOptions {
   /** `udp.bufferSize`|`udpBufferSize`: largest datagram relayed, bytes; larger ones are dropped. */
   udpBufferSize: number;
   observer?: UdpObserver | undefined;
+  /** `bind.allow`: the addresses a UDP-TUN bind may use (default: any port from 1024, or 0). */
+  bindRules?: readonly BindRule[] | undefined;
 }
 
 /** GOST's relay buffer when `udp.bufferSize` is unset (x/internal/net/udp defaultBufferSize). */

@@ -9,6 +9,7 @@ import { encodeReply } from '../../proto/socks5/codec.js';
 
 import { REP_GENERAL_FAILURE, REP_NOT_ALLOWED, REP_SUCCEEDED } from '../../proto/socks5/constants.js';
 import type { Socks5UdpOptions } from './udp-options.js';
+import { DEFAULT_BIND_RULES, checkBindAllowed } from '../../bind/policy.js';
 
 /** The success reply naming `local` (`host:port`), or 0.0.0.0:0 when there is none. */
 export function boundReply(local: string | undefined): Buffer {
@@ -42,14 +43,22 @@ export async function serveUdpTun(
     await endGracefully(conn, encodeReply(REP_NOT_ALLOWED));
     return;
   }
+  const bindHost = addr.host === '0.0.0.0' || addr.host === '::' ? '' : addr.host;
+  const refused = relayMode
+    ? undefined
+    : checkBindAllowed(opts.bindRules ?? DEFAULT_BIND_RULES, bindHost, addr.port);
+  if (refused !== undefined) {
+    log.warn({ cmd: 'udp-tun', reason: refused }, 'socks5: UDP-TUN bind refused');
+    await endGracefully(conn, encodeReply(REP_NOT_ALLOWED));
+    return;
+  }
   let packets: PacketConn;
   try {
     if (relayMode) {
       if (ctx.router.dialUdp === undefined) throw new Error('this router cannot carry UDP');
       packets = await ctx.router.dialUdp({ signal: ctx.signal, log });
     } else {
-      const host = addr.host === '0.0.0.0' || addr.host === '::' ? '' : addr.host;
-      packets = await SocketPacketConn.bind(joinHostPort(host, addr.port));
+      packets = await SocketPacketConn.bind(joinHostPort(bindHost, addr.port));
     }
   } catch (err) {
     log.warn(
