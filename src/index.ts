@@ -46,3 +46,7 @@ export { websocketConnect, buildUpgradeHeaders } from './transport/websocket/cli
 export { attachWebSocketAcceptor } from './transport/websocket/server.js';
 export { MwsDialer } from './dialer/mws/dialer.js';
 export { MwsListener } from './listener/mws/listener.js';
+
+// Mounting in an application's own http(s) server
+export { createMwsEndpoint, MwsEndpoint } from './endpoint/mws-endpoint.js';
+export type { MwsEndpointOptions, MwsEndpointHandler } from './endpoint/options.js';

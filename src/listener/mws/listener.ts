@@ -1,11 +1,8 @@
 import type { Conn, Listener, ServerTlsOptions } from '../../core/types.js';
-import { ProtocolError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { SmuxSession } from '../../mux/smux/session.js';
-import type { SmuxStream } from '../../mux/smux/stream.js';
 import { WebSocketHost } from '../../transport/websocket/host.js';
-import type { AcceptedWebSocket } from '../../transport/websocket/server.js';
 import type { MwsListenerMetadata } from './metadata.js';
+import { MwsSessions } from './sessions.js';
 
 export interface MwsListenerOptions extends MwsListenerMetadata {
   addr: string;
@@ -22,14 +19,12 @@ export interface MwsListenerOptions extends MwsListenerMetadata {
  * service is not taking connections (stopping); such a stream gets FIN at once, as in GOST.
  */
 export class MwsListener implements Listener {
-  private readonly opts: MwsListenerOptions;
   private readonly host: WebSocketHost;
-  private readonly sessions = new Set<SmuxSession>();
-  private onConn: ((conn: Conn) => void) | undefined;
+  private readonly sessions: MwsSessions;
 
   constructor(opts: MwsListenerOptions) {
-    this.opts = opts;
     this.host = new WebSocketHost(opts);
+    this.sessions = new MwsSessions({ mux: opts.mux, log: opts.log });
   }
 
   /** WebSocket upgrades accepted so far (each one is an smux session). */
@@ -39,50 +34,12 @@ export class MwsListener implements Listener {
 
   /** Live smux sessions. */
   get sessionCount(): number {
-    return this.sessions.size;
+    return this.sessions.count;
   }
 
   async listen(onConn: (conn: Conn) => void): Promise<void> {
-    this.onConn = onConn;
-    await this.host.listen((accepted) => this.startSession(accepted));
-  }
-
-  private startSession({ conn, request }: AcceptedWebSocket): void {
-    const log = this.opts.log;
-    let session: SmuxSession;
-    try {
-      session = new SmuxSession(conn, {
-        ...this.opts.mux,
-        client: false,
-        remoteAddress: conn.remoteAddress,
-        remotePort: conn.remotePort,
-        localAddress: conn.localAddress,
-        localPort: conn.localPort,
-      });
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'mws: cannot start session');
-      conn.destroy();
-      return;
-    }
-    const remote = `${conn.remoteAddress ?? '?'}:${conn.remotePort ?? 0}`;
-    log.debug({ remote, host: request.headers.host, path: request.url }, 'mws: session accepted');
-    this.sessions.add(session);
-    session.on('stream', (stream: SmuxStream) => this.accept(stream));
-    session.once('close', (err) => {
-      this.sessions.delete(session);
-      // A peer that breaks the protocol (e.g. a mux.version mismatch) is worth an operator's eye.
-      if (err instanceof ProtocolError)
-        log.warn({ remote, err: err.message }, 'mws: session closed on a protocol error');
-      else log.debug({ remote, err: err?.message }, 'mws: session closed');
-    });
-  }
-
-  private accept(stream: SmuxStream): void {
-    if (this.onConn === undefined) {
-      stream.destroy(); // not accepting: refused with FIN, as a full GOST backlog does
-      return;
-    }
-    this.onConn(stream);
+    this.sessions.accept(onConn);
+    await this.host.listen((accepted) => this.sessions.start(accepted));
   }
 
   address(): string {
@@ -90,8 +47,7 @@ export class MwsListener implements Listener {
   }
 
   close(): Promise<void> {
-    this.onConn = undefined;
-    for (const s of this.sessions) s.close();
+    this.sessions.close();
     return this.host.close();
   }
 }

@@ -70,13 +70,8 @@ function errorReply(status: number, body: string, extra: Record<string, string> 
  * it may be upgraded. Order of gorilla's checks: Connection, Upgrade, method, version, key.
  */
 export function checkUpgradeRequest(req: IncomingMessage, pattern: string): Reply | undefined {
-  const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
-  let path = rawPath;
-  try {
-    path = decodeURIComponent(rawPath);
-  } catch {
-    return errorReply(400, 'Bad Request\n');
-  }
+  const path = upgradePath(req);
+  if (path === undefined) return errorReply(400, 'Bad Request\n');
   const clean = cleanPath(path);
   if (clean !== path && req.method !== 'CONNECT') {
     const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?')) : '';
@@ -122,18 +117,29 @@ function sendReply(res: ServerResponse, reply: Reply): void {
   res.end(reply.text);
 }
 
+/** The request path as the listener matches it (percent-decoded, query dropped); undefined if undecodable. */
+export function upgradePath(req: IncomingMessage): string | undefined {
+  const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
+  try {
+    return decodeURIComponent(rawPath);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Handles one `upgrade` event: Go's reply when it may not be upgraded, else the 101 and `onAccept`. */
+export type UpgradeAcceptor = (req: IncomingMessage, socket: Socket, head: Buffer) => void;
+
 /**
- * Serves GOST's WebSocket upgrade on an http(s) server: only `path` upgrades; anything else gets
- * Go's exact status and body. Each accepted connection is handed to `onAccept` as a byte Duplex.
- *
- * Guards against hostile clients: bytes sent before the 101 close the connection (as gorilla), and a
- * connection that has not completed its handshake within `handshakeTimeout` (default 60 s) is closed.
+ * The upgrade half of GOST's WebSocket listener, with no hold on the server it runs in: checks the
+ * request (Go's exact replies when it may not be upgraded), completes the handshake and hands the
+ * connection to `onAccept` as a byte Duplex. `onUpgraded` runs once the 101 is written.
  */
-export function attachWebSocketAcceptor(
-  server: HttpServer,
+export function createUpgradeAcceptor(
   opts: WebSocketAcceptOptions,
   onAccept: (accepted: AcceptedWebSocket) => void,
-): void {
+  onUpgraded: (socket: Socket) => void = () => undefined,
+): UpgradeAcceptor {
   const pattern = opts.path.startsWith('/') ? opts.path : `/${opts.path}`;
   const wss = new WebSocketServer({
     noServer: true,
@@ -148,6 +154,45 @@ export function attachWebSocketAcceptor(
       headers.push(...extraHeaders);
     });
   }
+  return (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const reply = checkUpgradeRequest(req, pattern);
+    if (reply !== undefined) {
+      writeRawReply(socket, reply);
+      return;
+    }
+    // gorilla: "client sent data before handshake is complete" — close without a reply.
+    if (head.length > 0) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      onUpgraded(socket);
+      onAccept({
+        conn: new WebSocketDuplex(ws, {
+          socket,
+          readBufferSize: opts.readBufferSize || undefined,
+          maxPayload: opts.maxPayload ?? 1024 * 1024,
+        }),
+        request: req,
+      });
+    });
+  };
+}
+
+/**
+ * Serves GOST's WebSocket upgrade on an http(s) server: only `path` upgrades; anything else gets
+ * Go's exact status and body. Each accepted connection is handed to `onAccept` as a byte Duplex.
+ *
+ * Guards against hostile clients: bytes sent before the 101 close the connection (as gorilla), and a
+ * connection that has not completed its handshake within `handshakeTimeout` (default 60 s) is closed.
+ */
+export function attachWebSocketAcceptor(
+  server: HttpServer,
+  opts: WebSocketAcceptOptions,
+  onAccept: (accepted: AcceptedWebSocket) => void,
+): void {
+  const pattern = opts.path.startsWith('/') ? opts.path : `/${opts.path}`;
   const handshakeLimit = opts.handshakeTimeout > 0 ? opts.handshakeTimeout : DEFAULT_HANDSHAKE_LIMIT;
   const pending = new WeakMap<Socket, NodeJS.Timeout>();
   // Go's ReadHeaderTimeout: the request head must be complete in time or the connection is closed
@@ -157,6 +202,10 @@ export function attachWebSocketAcceptor(
     clearTimeout(headerDeadlines.get(socket));
     headerDeadlines.delete(socket);
   };
+  const acceptUpgrade = createUpgradeAcceptor(opts, onAccept, (socket) => {
+    clearTimeout(pending.get(socket));
+    pending.delete(socket);
+  });
 
   // Over TLS the socket that upgrades is the TLS socket, which 'secureConnection' hands out.
   const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection';
@@ -182,28 +231,6 @@ export function attachWebSocketAcceptor(
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     headerDone(socket);
-    socket.on('error', () => socket.destroy());
-    const reply = checkUpgradeRequest(req, pattern);
-    if (reply !== undefined) {
-      writeRawReply(socket, reply);
-      return;
-    }
-    // gorilla: "client sent data before handshake is complete" — close without a reply.
-    if (head.length > 0) {
-      socket.destroy();
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      clearTimeout(pending.get(socket));
-      pending.delete(socket);
-      onAccept({
-        conn: new WebSocketDuplex(ws, {
-          socket,
-          readBufferSize: opts.readBufferSize || undefined,
-          maxPayload: opts.maxPayload ?? 1024 * 1024,
-        }),
-        request: req,
-      });
-    });
+    acceptUpgrade(req, socket, head);
   });
 }
