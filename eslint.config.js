@@ -16,9 +16,23 @@ export default tseslint.config(
     },
   },
   {
+    // The browser test page's script: plain browser JavaScript, outside the TypeScript projects.
+    files: ['test/browser/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false, project: null },
+      globals: { window: 'readonly', crypto: 'readonly' },
+    },
+  },
+  {
     // node:test's describe/it return promises the runner itself awaits.
     files: ['test/**'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },
+  },
+  {
+    // The browser dialer runs in pages: browser APIs only, nothing from the Node side of the package.
+    files: ['src/browser/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['node:*', '../*'] }] },
   },
   {
     files: ['src/mux/**', 'src/transport/**', 'src/proto/**'],

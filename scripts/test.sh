@@ -9,6 +9,7 @@ else
   # The whole suite also checks types, lint and formatting, so CI holds every commit to them.
   echo "test: typecheck, lint, format" >&2
   npx --no-install tsc -p tsconfig.json --noEmit
+  npx --no-install tsc -p src/browser/tsconfig.json --noEmit
   npx --no-install eslint .
   npx --no-install prettier --check . >/dev/null
   mapfile -t files < <(find test -name '*.test.ts' | sort)
