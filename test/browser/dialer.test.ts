@@ -150,6 +150,14 @@ describe('gost-ts/browser in headless Chromium', () => {
     );
   });
 
+  test('the plain WebSocket carrier (browsers without WebSocketStream): echo and 100 streams, v2', async () => {
+    const url = `ws://127.0.0.1:${gost.port2}/ws`;
+    const plain = { preferWebSocketStream: false };
+    const r = await run<EchoResult>('echo', url, 2, target, 1 << 20, plain);
+    assert.deepEqual(r, { carrier: 'WebSocket', got: 1 << 20, same: true });
+    assert.equal(await run<number>('manyStreams', url, 2, target, 100, plain), 100);
+  });
+
   test('v2: a page that does not read one stream holds back only that stream', async () => {
     const total = 32 << 20;
     const hose = await firehose(total);

@@ -44,8 +44,8 @@ async function echo(tunnel, target, size) {
 }
 
 window.tests = {
-  async echo(url, muxVersion, target, size) {
-    const tunnel = await connectMws(url, { muxVersion });
+  async echo(url, muxVersion, target, size, extra = {}) {
+    const tunnel = await connectMws(url, { muxVersion, ...extra });
     try {
       return { carrier: tunnel.carrier, ...(await echo(tunnel, target, size)) };
     } finally {
@@ -53,8 +53,8 @@ window.tests = {
     }
   },
 
-  async manyStreams(url, muxVersion, target, n) {
-    const tunnel = await connectMws(url, { muxVersion });
+  async manyStreams(url, muxVersion, target, n, extra = {}) {
+    const tunnel = await connectMws(url, { muxVersion, ...extra });
     try {
       const results = await Promise.all(Array.from({ length: n }, () => echo(tunnel, target, 4096)));
       return results.filter((r) => r.same && r.got === 4096).length;
