@@ -15,6 +15,9 @@ with_go=0
 apt_needed=()
 if [ "$with_go" = 1 ]; then
   command -v curl >/dev/null 2>&1 || apt_needed+=(curl)
+  # The browser dialer's tests run Debian's headless Chromium; the proxy tests run nginx in front.
+  [ -x /usr/bin/chromium ] || apt_needed+=(chromium)
+  [ -x /usr/sbin/nginx ] || apt_needed+=(nginx)
 fi
 if [ "${#apt_needed[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
