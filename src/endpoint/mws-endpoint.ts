@@ -65,16 +65,23 @@ export class MwsEndpoint {
   constructor(opts: MwsEndpointOptions = {}) {
     const log = opts.log ?? silentLogger;
     const name = opts.name ?? 'mws-endpoint';
-    const { ws, mux } = resolveListenerOptions(opts);
+    const { ws, mux, keepAlive, keepAliveIdle } = resolveListenerOptions(opts);
     const handler = createHandler(opts.handler ?? 'http', log.child({ service: name }));
     this.log = log.child({ service: name });
     this.path = ws.path;
     this.sessions = new MwsSessions({ mux, log: this.log });
-    this.acceptUpgrade = createUpgradeAcceptor(ws, (accepted) => {
-      this.upgrades += 1;
-      accepted.conn.on('error', (err: Error) => this.log.debug({ err: err.message }, 'websocket: error'));
-      this.sessions.start(accepted);
-    });
+    this.acceptUpgrade = createUpgradeAcceptor(
+      ws,
+      (accepted) => {
+        this.upgrades += 1;
+        accepted.conn.on('error', (err: Error) => this.log.debug({ err: err.message }, 'websocket: error'));
+        this.sessions.start(accepted);
+      },
+      // GOST's listener `keepalive`: TCP keepalive on the upgraded connection (the host's others untouched).
+      (socket) => {
+        if (keepAlive) socket.setKeepAlive(true, keepAliveIdle);
+      },
+    );
     this.router = endpointRouter(opts.chain, this.log);
     const sessions = this.sessions;
     const listener: Listener = {

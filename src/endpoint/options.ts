@@ -53,7 +53,23 @@ export interface MwsEndpointOptions {
 export interface ResolvedListenerOptions {
   ws: WebSocketAcceptOptions;
   mux: SmuxConfig;
+  /** TCP keepalive on upgraded connections (GOST `keepalive`, `keepalive.idle` in ms). */
+  keepAlive: boolean;
+  keepAliveIdle: number;
 }
+
+/**
+ * mws listener keys that are about the listener's own HTTP server, which a mounted endpoint does
+ * not have: refused with where the setting lives instead, rather than silently ignored.
+ */
+const HOST_SERVER_KEYS: readonly [keys: string[], instead: string][] = [
+  [
+    ['ws.handshakeTimeout', 'handshakeTimeout'],
+    "set your server's requestTimeout (the upgrade itself is immediate)",
+  ],
+  [['ws.readHeaderTimeout', 'readHeaderTimeout'], "set your server's headersTimeout"],
+  [['ws.backlog', 'backlog'], 'streams go to the handler as they arrive; there is no queue to size'],
+];
 
 /** Rejects keys that nothing read, naming them (a typo must not pass silently). */
 export function rejectUnusedKeys(md: Metadata, what: string): void {
@@ -68,6 +84,11 @@ export function resolveListenerOptions(opts: MwsEndpointOptions): ResolvedListen
   if (opts.header !== undefined) record['header'] = opts.header;
   if (opts.compression !== undefined) record['enableCompression'] = opts.compression;
   const md = new Metadata(record, 'endpoint');
+  for (const [keys, instead] of HOST_SERVER_KEYS) {
+    const key = md.presentKey(...keys);
+    if (key !== undefined)
+      throw new ConfigError(`endpoint.${key}`, `not an option of a mounted endpoint: ${instead}`);
+  }
   const parsed = parseMwsListenerMetadata(md);
   rejectUnusedKeys(md, 'an mws endpoint');
   let mux: SmuxConfig;
@@ -81,5 +102,10 @@ export function resolveListenerOptions(opts: MwsEndpointOptions): ResolvedListen
       'endpoint.maxPayload',
       `must be a positive integer, got ${String(opts.maxPayload)}`,
     );
-  return { ws: { ...parsed.ws, maxPayload: opts.maxPayload }, mux };
+  return {
+    ws: { ...parsed.ws, maxPayload: opts.maxPayload },
+    mux,
+    keepAlive: parsed.keepAlive,
+    keepAliveIdle: parsed.keepAliveIdle,
+  };
 }

@@ -44,6 +44,11 @@ test('unknown options, handler types and chains are ConfigErrors naming them', a
     () => createMwsEndpoint({ mux: { maxFrameSize: 70_000 } }),
     (err: unknown) => err instanceof ConfigError && /max frame size/.test(err.message),
   );
+  // The listener's own HTTP server settings belong to the host server here.
+  assert.throws(
+    () => createMwsEndpoint({ metadata: { readHeaderTimeout: '5s' } }),
+    (err: unknown) => err instanceof ConfigError && /readHeaderTimeout: .*headersTimeout/.test(err.message),
+  );
   // A chain is built in the background: ready() reports it.
   const endpoint = createMwsEndpoint({ chain: ['http+mws://127.0.0.1:1?path=/ws&bogus=1'] });
   await assert.rejects(
