@@ -34,11 +34,18 @@ function authenticatorOf(auth: Exclude<MwsEndpointHandler, string>['auth']): Aut
 }
 
 function createHandler(spec: MwsEndpointHandler, log: Logger): Handler {
-  const { type, metadata, auth } =
-    typeof spec === 'string' ? { type: spec, metadata: {}, auth: undefined } : spec;
+  const { type, metadata, auth, targets } =
+    typeof spec === 'string' ? { type: spec, metadata: {}, auth: undefined, targets: undefined } : spec;
   const entry = createBuiltinRegistries().handlers.get(type, 'endpoint.handler.type');
+  if ((type === 'tcp' || type === 'forward') && (targets ?? []).length === 0)
+    throw new ConfigError('endpoint.handler.targets', `handler "${type}" needs targets (["host:port"])`);
   const md = new Metadata(metadata ?? {}, 'endpoint.handler.metadata');
-  const handler = entry.create({ metadata: md, authenticator: authenticatorOf(auth), targets: [], log });
+  const handler = entry.create({
+    metadata: md,
+    authenticator: authenticatorOf(auth),
+    targets: [...(targets ?? [])],
+    log,
+  });
   rejectUnusedKeys(md, `handler "${type}"`);
   return handler;
 }

@@ -16,6 +16,8 @@ export type MwsEndpointHandler =
       metadata?: Readonly<Record<string, unknown>> | undefined;
       /** Users allowed in (none: everyone), or an authenticator of your own. */
       auth?: AuthInfo | readonly AuthInfo[] | Authenticator | undefined;
+      /** `tcp`/`forward`: where every stream goes (`host:port`, round robin over several). */
+      targets?: readonly string[] | undefined;
     };
 
 export interface MwsEndpointOptions {

@@ -44,6 +44,11 @@ test('unknown options, handler types and chains are ConfigErrors naming them', a
     () => createMwsEndpoint({ mux: { maxFrameSize: 70_000 } }),
     (err: unknown) => err instanceof ConfigError && /max frame size/.test(err.message),
   );
+  assert.throws(
+    () => createMwsEndpoint({ handler: 'forward' }),
+    (err: unknown) =>
+      err instanceof ConfigError && /handler\.targets: handler "forward" needs targets/.test(err.message),
+  );
   // The listener's own HTTP server settings belong to the host server here.
   assert.throws(
     () => createMwsEndpoint({ metadata: { readHeaderTimeout: '5s' } }),
