@@ -129,11 +129,11 @@ export async function connectMws(url: string, opts: ConnectMwsOptions = {}): Pro
       const st = session.openStream();
       const timeout = dialOpts.timeout ?? 15_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let onAbort: (() => void) | undefined;
       const abandon = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`CONNECT ${target}: no reply in ${timeout} ms`)), timeout);
-        dialOpts.signal?.addEventListener('abort', () => reject(new Error(`CONNECT ${target}: aborted`)), {
-          once: true,
-        });
+        onAbort = () => reject(new Error(`CONNECT ${target}: aborted`));
+        dialOpts.signal?.addEventListener('abort', onAbort, { once: true });
       });
       abandon.catch(() => undefined);
       try {
@@ -146,6 +146,7 @@ export async function connectMws(url: string, opts: ConnectMwsOptions = {}): Pro
         throw err;
       } finally {
         clearTimeout(timer);
+        if (onAbort !== undefined) dialOpts.signal?.removeEventListener('abort', onAbort);
       }
     },
   };

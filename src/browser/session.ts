@@ -165,6 +165,9 @@ export class SmuxClientSession {
       }
       if (this.failure) throw this.failure;
       if (st.peerFin) {
+        // No half-close through GOST (its relay ends both directions): the stream is over, so
+        // answer the FIN as xtaci's Close would, even if the page never closes its writable.
+        this.finish(st);
         this.forgetIfDone(st);
         return null;
       }
