@@ -23,7 +23,8 @@ export const DEFAULT_WS_PATH = '/ws';
 /**
  * The permessage-deflate parameters gorilla offers and requires: no context takeover either way,
  * and no `client_max_window_bits` (ws leaves it out of the offer when given `false`, which its
- * typings do not admit, hence the cast).
+ * typings do not admit, hence the cast). Threshold 0: gorilla deflates every data message, the
+ * 8-byte smux control frames included, where ws would leave messages under 1 KiB plain.
  */
 export function deflateOptions(): PerMessageDeflateOptions {
   const opts = {
@@ -31,6 +32,7 @@ export function deflateOptions(): PerMessageDeflateOptions {
     clientNoContextTakeover: true,
     clientMaxWindowBits: false,
     zlibDeflateOptions: { level: 1 },
+    threshold: 0,
   };
   return opts as unknown as PerMessageDeflateOptions;
 }

@@ -52,10 +52,9 @@ for (const s of ['gost', 'gost-ts'] as const) {
     r.socket.write(Buffer.from([5, 2, 0, 0x80]));
     const reply = await r.take(2, 'the method selection');
     r.socket.destroy();
-    // GOST picks its TLS method when offered (every GOST server has a certificate); gost-ts picks
-    // plain no-auth, which GOST's connector also accepts.
-    // gost-ts answers 0x00 today; 0x80 (TLS inside the stream, as GOST) is equally fine for
-    // GOST's connector. Anything else (05 ff) would break GOST clients.
+    // GOST picks its TLS method when offered (every GOST server has a certificate). gost-ts
+    // answers 0x00 today; 0x80 (TLS inside the stream, as GOST) is equally fine for GOST's
+    // connector. Anything else (05 ff) would break GOST clients.
     if (s === 'gost') assert.equal(hex(reply), '0580');
     else assert.ok(['0500', '0580'].includes(hex(reply)), `gost-ts answered ${hex(reply)}`);
   });

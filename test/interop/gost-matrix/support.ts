@@ -2,6 +2,7 @@
 // (HTTP CONNECT, SOCKS5, SOCKS4) that check the echoed payload by SHA-256, a TCP tap that records
 // the bytes two processes exchange, and starters for a gost-ts or GOST process in either role.
 import net from 'node:net';
+import { after } from 'node:test';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { startCli, freePort, type CliProcess } from '../../helpers/cli.js';
@@ -11,6 +12,29 @@ import { startGost, type GostProcess } from '../../helpers/gost.js';
 export const STEP_MS = 10_000;
 
 export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/**
+ * Everything the matrix starts, so that a test failing half-way through its set-up (before its
+ * own `t.after` is registered) still leaves no process or server behind when the file ends.
+ */
+const live = new Set<() => unknown>();
+after(async () => {
+  for (const close of [...live]) await close();
+});
+
+/** Runs `close` once (later calls get the first result) and forgets it in `live`. */
+function closeOnce<T>(close: () => T): () => T {
+  let result: { value: T } | undefined;
+  const once = (): T => {
+    if (result === undefined) {
+      live.delete(once);
+      result = { value: close() };
+    }
+    return result.value;
+  };
+  live.add(once);
+  return once;
+}
 
 /** One running peer, gost-ts or GOST, with what the tests read from either. */
 export interface Peer {
@@ -29,7 +53,7 @@ function wrap(kind: Peer['kind'], port: number, p: CliProcess | GostProcess): Pe
     port,
     lines: p.lines,
     waitForLine: (re, ms) => p.waitForLine(re, ms),
-    stop: () => p.stop(),
+    stop: closeOnce(() => p.stop()),
     alive: () => p.proc.exitCode === null && p.proc.signalCode === null,
   };
 }
@@ -43,6 +67,22 @@ export async function startPeer(
 ): Promise<Peer> {
   if (kind === 'gost') return wrap(kind, port, await startGost(args, opts));
   return wrap(kind, port, await startCli(args, opts.cwd === undefined ? {} : { cwd: opts.cwd }));
+}
+
+/** Resolves once something accepts TCP connections on loopback `port` (bounded). */
+export async function waitForPort(port: number, ms = STEP_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const s = net.connect(port, '127.0.0.1');
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('connect', () => resolve(true));
+      s.once('error', () => resolve(false));
+    });
+    s.destroy();
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** A server `-L <url>` of `kind` on a fresh port; `url(port)` builds the URL. */
@@ -95,10 +135,10 @@ export async function echoTarget(): Promise<{
     port,
     addr: `127.0.0.1:${port}`,
     connections: () => count,
-    close: () => {
+    close: closeOnce(() => {
       for (const s of sockets) s.destroy();
       srv.close();
-    },
+    }),
   };
 }
 
@@ -277,7 +317,7 @@ export interface TappedConnection {
   down: Buffer;
 }
 
-const TAP_CAP = 256 * 1024;
+const TAP_CAP = 1024 * 1024;
 
 /**
  * A TCP relay between a client and a server that records the first bytes each way of every
@@ -313,10 +353,10 @@ export async function tcpTap(targetPort: number): Promise<{
   return {
     port: (srv.address() as net.AddressInfo).port,
     connections,
-    close: () => {
+    close: closeOnce(() => {
       for (const s of sockets) s.destroy();
       srv.close();
-    },
+    }),
   };
 }
 
@@ -339,4 +379,81 @@ export function firstFrameByte(b: Buffer, what: string): number {
 export function header(head: string, name: string): string | undefined {
   const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(head.replace(/\r\n/g, '\n'));
   return m?.[1]?.trim();
+}
+
+/** One WebSocket frame as seen on the wire (payload unmasked). */
+export interface WsFrame {
+  fin: boolean;
+  rsv1: boolean;
+  opcode: number;
+  masked: boolean;
+  payload: Buffer;
+}
+
+/** The complete WebSocket frames after the HTTP head in `b` (an incomplete tail is ignored). */
+export function wsFrames(b: Buffer): WsFrame[] {
+  const frames: WsFrame[] = [];
+  let at = b.indexOf('\r\n\r\n');
+  if (at < 0) return frames;
+  at += 4;
+  for (;;) {
+    if (b.length < at + 2) return frames;
+    const b0 = b[at]!;
+    const b1 = b[at + 1]!;
+    let len = b1 & 0x7f;
+    let p = at + 2;
+    if (len === 126) {
+      if (b.length < p + 2) return frames;
+      len = b.readUInt16BE(p);
+      p += 2;
+    } else if (len === 127) {
+      if (b.length < p + 8) return frames;
+      len = Number(b.readBigUInt64BE(p));
+      p += 8;
+    }
+    const masked = (b1 & 0x80) !== 0;
+    const key = masked ? b.subarray(p, p + 4) : undefined;
+    if (masked) p += 4;
+    if (b.length < p + len) return frames;
+    const payload = Buffer.from(b.subarray(p, p + len));
+    if (key) for (let i = 0; i < payload.length; i += 1) payload[i]! ^= key[i % 4]!;
+    frames.push({ fin: (b0 & 0x80) !== 0, rsv1: (b0 & 0x40) !== 0, opcode: b0 & 0x0f, masked, payload });
+    at = p + len;
+  }
+}
+
+/** One smux frame header (and the UPD payload), decoded from an uncompressed WebSocket stream. */
+export interface SmuxFrame {
+  version: number;
+  cmd: number;
+  length: number;
+  sid: number;
+  /** UPD only: [consumed, window]. */
+  upd?: [number, number];
+}
+
+export const SMUX_NOP = 3;
+export const SMUX_PSH = 2;
+export const SMUX_UPD = 4;
+
+/** The smux frames carried by the data messages among `frames` (uncompressed sessions only). */
+export function smuxFrames(frames: WsFrame[]): SmuxFrame[] {
+  const data = Buffer.concat(frames.filter((f) => f.opcode <= 2).map((f) => f.payload));
+  const out: SmuxFrame[] = [];
+  let at = 0;
+  while (data.length >= at + 8) {
+    const f: SmuxFrame = {
+      version: data[at]!,
+      cmd: data[at + 1]!,
+      length: data.readUInt16LE(at + 2),
+      sid: data.readUInt32LE(at + 4),
+    };
+    at += 8;
+    const body = f.cmd === SMUX_PSH ? f.length : f.cmd === SMUX_UPD ? 8 : 0;
+    if (data.length < at + body) break;
+    if (f.cmd === SMUX_UPD) f.upd = [data.readUInt32LE(at), data.readUInt32LE(at + 4)];
+    at += body;
+    out.push(f);
+  }
+  return out;
 }
