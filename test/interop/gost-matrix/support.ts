@@ -233,11 +233,23 @@ export const hex = (b: Buffer): string =>
 
 export async function connect(port: number): Promise<net.Socket> {
   const s = net.connect(port, '127.0.0.1');
-  await Promise.race([
-    once(s, 'connect'),
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`connect to ${port} timed out`)), STEP_MS)),
-  ]);
+  await bounded(once(s, 'connect'), `connect to 127.0.0.1:${port}`);
   return s;
+}
+
+/** `p`, or a rejection naming `what` after `ms` (the timer never outlives the race). */
+export async function bounded<T>(p: Promise<T>, what: string, ms = STEP_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Sends `payload` and checks the echo by hash; resolves with the echo's SHA-256. */

@@ -10,15 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestPki, type TestPki } from '../../tls/pki.js';
-import { ROLES, STEP_MS, client, echoTarget, openTunnel, roundTrip, server } from './support.js';
+import { ROLES, bounded, client, echoTarget, openTunnel, roundTrip, server } from './support.js';
 
 /** The subject CN of the certificate a TLS server on `port` presents. */
 async function presentedCn(port: number): Promise<string> {
   const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
-  await Promise.race([
-    once(s, 'secureConnect'),
-    new Promise((_, reject) => setTimeout(() => reject(new Error('TLS handshake timed out')), STEP_MS)),
-  ]);
+  await bounded(once(s, 'secureConnect'), 'the TLS handshake');
   const cn = s.getPeerCertificate().subject.CN;
   s.destroy();
   return String(cn);
