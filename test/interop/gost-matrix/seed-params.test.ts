@@ -22,6 +22,7 @@ import {
   echoTarget,
   header,
   headOf,
+  hex,
   openTunnel,
   roundTrip,
   server,
@@ -315,4 +316,19 @@ test('readHeaderTimeout=1s on -L: both servers drop a client that never finishes
     replies[kind] = (await r.closedWith('an unfinished head')).toString('latin1');
   }
   assert.equal(replies['gost-ts'], replies['gost'], 'the same bytes before the close');
+});
+
+// handshakeTimeout on -L means different things: GOST bounds only the writing of its 101 reply;
+// gost-ts bounds the whole upgrade, from connect to 101 (README, "Differences from GOST").
+test('handshakeTimeout=1s on -L: gost-ts drops a client that sends nothing, GOST keeps waiting', async (t) => {
+  const gost = await server('gost', (p) => `http+mws://127.0.0.1:${p}?path=/ws&handshakeTimeout=1s`);
+  const ts = await server('gost-ts', (p) => `http+mws://127.0.0.1:${p}?path=/ws&handshakeTimeout=1s`);
+  t.after(async () => (await gost.stop(), await ts.stop()));
+  const toGost = new SocketReader(await connect(gost.port));
+  const toTs = new SocketReader(await connect(ts.port));
+  assert.equal(hex(await toTs.closedWith('an idle connection to gost-ts')), '(nothing)');
+  // gost-ts has closed its idle connection after 1 s; GOST's, opened first, is still open.
+  toGost.socket.write('GET /ws HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.match((await toGost.head('GOST\'s reply to a late request')).toString('latin1'), /^HTTP\/1\.1 400 /);
+  toGost.socket.destroy();
 });
