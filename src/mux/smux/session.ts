@@ -107,6 +107,8 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   private sendHead = 0;
   private carrierFull = false;
   private flushing = false;
+  /** Whether the peer ever sent a byte: a peer that hangs up in silence may run another mux.version. */
+  private peerSpoke = false;
 
   private bucket: number;
   private carrierPaused = false;
@@ -230,6 +232,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   // ---- carrier events -------------------------------------------------------------------------
 
   private readonly carrierOnData = (chunk: Buffer): void => {
+    this.peerSpoke = true;
     this.decoder.push(chunk);
     this.decodeFrames();
   };
@@ -240,7 +243,10 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   };
 
   private readonly carrierOnEnd = (): void => {
-    this.close(new TunnelError('ERR_SMUX_SESSION_CLOSED', 'smux: connection closed by peer'));
+    // GOST drops a session at the first frame of another smux version without a word, so a
+    // session that ends before the peer sent anything says what to check.
+    const hint = this.peerSpoke ? '' : ' before sending anything (is mux.version the same on both ends?)';
+    this.close(new TunnelError('ERR_SMUX_SESSION_CLOSED', `smux: connection closed by peer${hint}`));
   };
 
   private readonly carrierOnClose = (): void => {
