@@ -36,10 +36,10 @@ import {
 
 /** One direction of one tapped connection, by who sent it. */
 interface Sides {
-  /** What the gost-ts end sent / the GOST end sent, in the pair where gost-ts is the client. */
-  tsClient: { up: Buffer; down: Buffer };
+  /** What each end sent, in the pair where gost-ts is the client. */
+  tsClient: TappedConnection;
   /** … and in the pair where GOST is the client. */
-  gostClient: { up: Buffer; down: Buffer };
+  gostClient: TappedConnection;
 }
 
 /** Both pairs with `query` on -F and `serverQuery` on -L, each through a tap; resolves after one round trip each. */
@@ -208,8 +208,11 @@ const ROWS: Row[] = [
         STEP_MS,
         'two NOPs from each gost-ts end',
       );
-      assert.equal(count(s().tsClient.down, SMUX_NOP), 0, 'GOST server kept its 10 s interval');
-      assert.equal(count(s().gostClient.up, SMUX_NOP), 0, 'GOST client kept its 10 s interval');
+      // At most one NOP per 10 s since the session began (none, unless the machine crawled).
+      const { tsClient: a, gostClient: b } = s();
+      const most = (c: TappedConnection): number => Math.floor((Date.now() - c.opened) / 10_000);
+      assert.ok(count(a.down, SMUX_NOP) <= most(a), 'GOST server kept its 10 s interval');
+      assert.ok(count(b.up, SMUX_NOP) <= most(b), 'GOST client kept its 10 s interval');
     },
   },
   {
@@ -329,6 +332,6 @@ test('handshakeTimeout=1s on -L: gost-ts drops a client that sends nothing, GOST
   assert.equal(hex(await toTs.closedWith('an idle connection to gost-ts')), '(nothing)');
   // gost-ts has closed its idle connection after 1 s; GOST's, opened first, is still open.
   toGost.socket.write('GET /ws HTTP/1.1\r\nHost: x\r\n\r\n');
-  assert.match((await toGost.head('GOST\'s reply to a late request')).toString('latin1'), /^HTTP\/1\.1 400 /);
+  assert.match((await toGost.head("GOST's reply to a late request")).toString('latin1'), /^HTTP\/1\.1 400 /);
   toGost.socket.destroy();
 });

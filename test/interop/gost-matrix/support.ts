@@ -327,6 +327,8 @@ export async function roundTrip(
 export interface TappedConnection {
   up: Buffer;
   down: Buffer;
+  /** When the connection was accepted (Date.now()). */
+  opened: number;
 }
 
 const TAP_CAP = 1024 * 1024;
@@ -343,7 +345,7 @@ export async function tcpTap(targetPort: number): Promise<{
   const connections: TappedConnection[] = [];
   const sockets = new Set<net.Socket>();
   const srv = net.createServer((a) => {
-    const rec: TappedConnection = { up: Buffer.alloc(0), down: Buffer.alloc(0) };
+    const rec: TappedConnection = { up: Buffer.alloc(0), down: Buffer.alloc(0), opened: Date.now() };
     connections.push(rec);
     const b = net.connect(targetPort, '127.0.0.1');
     for (const s of [a, b]) {
