@@ -38,7 +38,7 @@ for (const [c, s] of ROLES) {
         connector === 'http'
           ? /407 Proxy Authentication Required/
           : c === 'gost'
-            ? /auth|authentication|failure|denied/i
+            ? /"connector":"socks5".*"msg":"auth failure"/
             : /ERR_SOCKS_AUTH|authentication failed/,
       );
     });
