@@ -41,30 +41,32 @@ for (const [c, s] of ROLES) {
   });
 }
 
-// GOST's socks5 connector offers `05 02 00 80` (no auth, GOST's TLS method 0x80) unless notls=true.
-// gost-ts's handler does not implement 0x80 and picks 0x00, which GOST's connector accepts: the
-// rows above prove the data path; these pin the method bytes each handler answers.
+// GOST's socks5 connector offers `05 02 00 80` (no auth, GOST's TLS method 0x80) unless notls=true,
+// and both servers then pick 0x80 and run the rest of the stream inside TLS; with notls=true on
+// the connector the greeting is `05 01 00` and both pick 0x00. The rows above prove the data path
+// of the default; these pin the bytes each handler answers, and run the notls pair.
 for (const s of ['gost', 'gost-ts'] as const) {
-  test(`${s} socks5 handler answers GOST's connector greeting 05 02 00 80`, async (t) => {
-    const srv = await server(s, (p) => `socks5://127.0.0.1:${p}`);
-    t.after(() => srv.stop());
-    const r = new SocketReader(await connect(srv.port));
-    r.socket.write(Buffer.from([5, 2, 0, 0x80]));
-    const reply = await r.take(2, 'the method selection');
-    r.socket.destroy();
-    // GOST picks its TLS method when offered (every GOST server has a certificate). gost-ts
-    // answers 0x00 today; 0x80 (TLS inside the stream, as GOST) is equally fine for GOST's
-    // connector. Anything else (05 ff) would break GOST clients.
-    if (s === 'gost') assert.equal(hex(reply), '0580');
-    else assert.ok(['0500', '0580'].includes(hex(reply)), `gost-ts answered ${hex(reply)}`);
-  });
+  for (const [greeting, answer] of [
+    ['05020080', '0580'],
+    ['050100', '0500'],
+  ] as const) {
+    test(`${s} socks5 handler answers the greeting ${greeting} with ${answer}`, async (t) => {
+      const srv = await server(s, (p) => `socks5://127.0.0.1:${p}`);
+      t.after(() => srv.stop());
+      const r = new SocketReader(await connect(srv.port));
+      r.socket.write(Buffer.from(greeting, 'hex'));
+      assert.equal(hex(await r.take(2, 'the method selection')), answer);
+      r.socket.destroy();
+    });
+  }
 }
 
-test("GOST's socks5 handler answers gost-ts's connector greeting 05 01 00 with 05 00", async (t) => {
-  const srv = await server('gost', (p) => `socks5://127.0.0.1:${p}`);
-  t.after(() => srv.stop());
-  const r = new SocketReader(await connect(srv.port));
-  r.socket.write(Buffer.from([5, 1, 0]));
-  assert.equal(hex(await r.take(2, 'the method selection')), '0500');
-  r.socket.destroy();
-});
+for (const [c, s] of ROLES) {
+  test(`${c} client → ${s} server, socks5+mws with notls=true on both: 1 MiB echoed intact`, async (t) => {
+    const target = await echoTarget();
+    const srv = await server(s, (p) => `socks5+mws://127.0.0.1:${p}?path=/ws&notls=true`);
+    const cli = await client(c, 'http', [`socks5+mws://127.0.0.1:${srv.port}?path=/ws&notls=true`]);
+    t.after(async () => (await cli.stop(), await srv.stop(), target.close()));
+    await roundTrip(cli.port, target.addr, { size: 1 << 20 });
+  });
+}
