@@ -7,7 +7,7 @@
  *   await runtime.start();
  *   const conn = await runtime.dial('example.com:443', { chain: 'chain-0' });
  */
-import { buildConfigFromArgs, parseArgs } from './cli/args.js';
+import { buildConfigFromArgs, parseArgs } from './config/cmdline.js';
 import type { Config } from './config/types.js';
 
 /** GOST command-line flags (`-L`, `-F`, `-C`, ...) to a validated config. */
@@ -21,6 +21,7 @@ export { Runtime } from './runtime/runtime.js';
 export { installGcHeadroom, growingPercentFor, DEFAULT_GC_HEADROOM } from './runtime/gc-headroom.js';
 export { Service, type ServiceStats } from './service/service.js';
 export { loadConfigSource, parseConfigText, toYaml, toJson } from './config/load.js';
+export { OPTIONS, type OptionSpec } from './config/keys.js';
 export type * from './config/types.js';
 export { createBuiltinRegistries, type Registries } from './registry/builtins.js';
 export { Registry } from './registry/registry.js';

@@ -17,24 +17,33 @@ export const DEFAULT_SELECTOR: Readonly<SelectorOptions> = Object.freeze({
   failTimeout: 10_000,
 });
 
-/** GOST's strategy names and aliases → ours; undefined when unknown. */
+/** The strategy names gost-ts implements (GOST's aliases included) → the strategy. */
+export const STRATEGY_NAMES: Readonly<Record<string, Strategy>> = Object.freeze({
+  round: 'round',
+  rr: 'round',
+  random: 'rand',
+  rand: 'rand',
+  fifo: 'fifo',
+  ha: 'fifo',
+  hash: 'hash',
+});
+
+/** GOST strategies gost-ts does not implement: rejected with a message saying so. */
+export const GOST_ONLY_STRATEGIES: readonly string[] = ['parallel', 'lowestlatency', 'lowest', 'll'];
+
+/** GOST's strategy names and aliases → ours; `''` is the default; undefined when unknown. */
 export function parseStrategy(name: string): Strategy | undefined {
-  switch (name.toLowerCase()) {
-    case '':
-    case 'round':
-    case 'rr':
-      return 'round';
-    case 'rand':
-    case 'random':
-      return 'rand';
-    case 'fifo':
-    case 'ha':
-      return 'fifo';
-    case 'hash':
-      return 'hash';
-    default:
-      return undefined;
-  }
+  const n = name.toLowerCase();
+  return n === '' ? 'round' : STRATEGY_NAMES[n];
+}
+
+/** Why `name` is not a strategy (for a ConfigError), or undefined when it is one. */
+export function strategyProblem(name: string): string | undefined {
+  if (parseStrategy(name) !== undefined) return undefined;
+  const known = Object.keys(STRATEGY_NAMES).join(', ');
+  return GOST_ONLY_STRATEGIES.includes(name.toLowerCase())
+    ? `strategy "${name}" is not implemented by gost-ts (one of ${known})`
+    : `unknown strategy "${name}" (one of ${known})`;
 }
 
 /**

@@ -9,7 +9,7 @@ import { createLogger } from './logger.js';
 
 async function startRuntime(argv: string[], debug: boolean): Promise<Runtime> {
   const runtime = await buildRuntime(await buildConfigFromArgs(parseArgs(argv)), {
-    log: debug ? createLogger('debug') : silentLogger,
+    log: debug ? createLogger({ level: 'debug' }).log : silentLogger,
   });
   await runtime.start();
   return runtime;

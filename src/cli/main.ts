@@ -7,11 +7,14 @@ import { createRequire } from 'node:module';
 import { ConfigError, TunnelError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { buildConfigFromArgs, helpText, parseArgs } from './args.js';
-import { toJson, toYaml } from '../config/load.js';
+import { toJson, toYaml } from '../config/print.js';
+import type { LoadOptions } from '../config/decode.js';
+import { silentLogger } from '../core/logger.js';
 import { buildRuntime } from '../config/build.js';
 import { createLogger } from './logger.js';
 import { runDemo } from './demo.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { Config } from '../config/types.js';
 import { nativeXor } from '../transport/websocket/native-xor.js';
 import { DEFAULT_GC_HEADROOM, installGcHeadroom } from '../runtime/gc-headroom.js';
 import cluster from 'node:cluster';
@@ -58,6 +61,24 @@ function installShutdown(runtime: Runtime, log: Logger): (signal: string) => voi
   return stop;
 }
 
+/**
+ * `-O` prints only configs that would run: everything is built (nothing listens) and thrown away;
+ * the builder's warnings join the config's.
+ */
+async function checkBuilds(
+  config: Config,
+  warnings: Array<[string, Record<string, unknown>]>,
+): Promise<void> {
+  const at =
+    (level: string) =>
+    (fields: unknown, message?: unknown): void => {
+      if (level === 'warn' && typeof message === 'string')
+        warnings.push([message, typeof fields === 'object' && fields !== null ? { ...fields } : {}]);
+    };
+  const log: Logger = { ...silentLogger, warn: at('warn'), child: () => log };
+  await buildRuntime(config, { log });
+}
+
 async function main(argv: string[]): Promise<void> {
   const headroom = gcHeadroomFromEnv();
   if (headroom > 0) installGcHeadroom(headroom);
@@ -77,18 +98,29 @@ async function main(argv: string[]): Promise<void> {
   if (args.services.length === 0 && args.configs.length === 0) {
     fail('nothing to run: give -L and/or -C (see --help)');
   }
-  const config = await buildConfigFromArgs(args);
+  // Warnings found while reading the config wait until it is known to be valid and a logger exists.
+  const warnings: Array<[string, Record<string, unknown>]> = [];
+  const report: LoadOptions = {
+    onWarning: (message, fields) => warnings.push([message, fields]),
+    onIgnoredKey: (path) =>
+      warnings.push(['GOST config key not supported by gost-ts; ignored', { key: path }]),
+  };
+  const config = await buildConfigFromArgs(args, report);
   if (args.output !== undefined) {
+    await checkBuilds(config, warnings);
+    for (const [message, fields] of warnings)
+      process.stderr.write(`gost-ts: warning: ${message} ${JSON.stringify(fields)}\n`);
     process.stdout.write(args.output === 'json' ? toJson(config) : toYaml(config));
     return;
   }
   const workers = resolveWorkers(config.workers);
   const slot = workerSlot();
   // Several workers: every log line says which one wrote it (0 = the supervising primary).
-  const log = createLogger(
-    config.log?.level,
+  const { log, warnings: logWarnings } = createLogger(
+    config.log,
     workers > 1 || slot !== undefined ? { worker: slot ?? 0 } : undefined,
   );
+  warnings.unshift(...logWarnings);
   process.on('uncaughtException', (err) =>
     log.error({ err: err.message, stack: err.stack }, 'uncaught exception (kept running)'),
   );
@@ -96,6 +128,8 @@ async function main(argv: string[]): Promise<void> {
     log.error({ err: String(err) }, 'unhandled rejection (kept running)'),
   );
   if (workers > 1 && cluster.isPrimary) {
+    // The config's warnings once, from the primary (each worker still logs what its build finds).
+    for (const [message, fields] of warnings) log.warn(fields, message);
     const status = await runPrimary({ count: workers, log, metrics: config.metrics, version: VERSION });
     process.exit(status);
   }
@@ -112,6 +146,7 @@ async function main(argv: string[]): Promise<void> {
         })
       : undefined;
   const runtime = await buildRuntime(config, { log, observer: metrics });
+  if (slot === undefined) for (const [message, fields] of warnings) log.warn(fields, message);
   await runtime.start();
   if (slot !== undefined) {
     // A worker: the primary serves the metrics of all workers and logs the start.

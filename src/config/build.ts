@@ -13,11 +13,14 @@ import { resolveClientTls, resolveServerTls } from '../common/tls-server.js';
 import { ChainNode } from '../chain/node.js';
 import { Hop } from '../chain/hop.js';
 import { ChainRouter } from '../chain/router.js';
-import { NodeSelector, parseStrategy, type SelectorOptions } from '../chain/selector.js';
+import { NodeSelector, parseStrategy, strategyProblem, type SelectorOptions } from '../chain/selector.js';
 import { Service } from '../service/service.js';
 import { udpObserverWithLog } from '../common/udp/drop-log.js';
 import { Runtime } from '../runtime/runtime.js';
 import { createBuiltinRegistries, type Registries } from '../registry/builtins.js';
+import type { Registry } from '../registry/registry.js';
+import { GOST_TYPES } from './gost-types.js';
+import { OPTIONS, optionsForKey, type OptionSpec } from './keys.js';
 import type {
   AuthConfig,
   ChainConfig,
@@ -35,49 +38,6 @@ export interface BuildOptions {
   observer?: ConnectionObserver | undefined;
 }
 
-/**
- * Keys GOST knows that gost-ts accepts and ignores (with a warning), so a GOST config still loads.
- * Anything else nobody reads is a configuration error naming the key.
- */
-const IGNORED_GOST_KEYS = new Set(
-  [
-    'interface',
-    'so_mark',
-    'netns',
-    'proxyProtocol',
-    'mptcp',
-    'nodelay',
-    'sniffing',
-    'sniffing.timeout',
-    'sniffing.websocket',
-    'observer.period',
-    'observer.resetTraffic',
-    'limiter.refreshInterval',
-    'limiter.scope',
-    'tcp.keepalive',
-    'tcp.keepalive.idle',
-    'tcp.keepalive.interval',
-    'tcp.keepalive.count',
-    'keepalive.interval',
-    'keepalive.count',
-    'mux.maxStreamWindow',
-    'probeResist',
-    'knock',
-    'hash',
-    'dns',
-    'hosts',
-    'resolver',
-    'bypass',
-    'admission',
-    'readTimeout',
-    'proxyAgent',
-    'ws.readTimeout',
-    'ws.keepalive.interval',
-    'keepalive.idle',
-    'ttl',
-  ].map((k) => k.toLowerCase()),
-);
-
 /** Keys GOST's command line turns into struct fields yet still copies into metadata bags. */
 const STRUCTURAL_KEYS = new Set(['retries']);
 
@@ -91,17 +51,21 @@ function selectorOptions(cfg: SelectorConfig | undefined, path: string): Partial
   if (cfg === undefined) return {};
   const strategy = parseStrategy(cfg.strategy);
   if (strategy === undefined)
-    throw new ConfigError(
-      `${path}.strategy`,
-      `unsupported strategy "${cfg.strategy}" (round, rand, fifo, hash)`,
-    );
+    throw new ConfigError(`${path}.strategy`, strategyProblem(cfg.strategy) ?? 'bad strategy');
   return { strategy, maxFails: cfg.maxFails, failTimeout: cfg.failTimeout };
 }
 
+function describeWhere(spec: OptionSpec): string {
+  const types = spec.types === undefined ? '' : ` (${spec.types})`;
+  return `${spec.where.join(' and ')}${types}`;
+}
+
 /**
- * Rejects keys that no plugin of a group read. On the command line GOST copies every `?k=v` into
- * several plugins' metadata (handler, listener, service), so a key is unknown only when every bag
- * that holds it left it unread.
+ * Sorts out keys that no plugin of a group read. On the command line GOST copies every `?k=v` into
+ * several plugins' metadata (handler, listener, service), so a key counts as unread only when every
+ * bag that holds it left it unread. Then, by the option table (`keys.ts`): a GOST key gost-ts does
+ * not implement is warned about, a known key given where it means nothing (`readHeaderTimeout` on
+ * a dialer) is warned about naming where it applies, and anything else is a ConfigError.
  */
 function checkUnusedKeys(bags: readonly Metadata[], log: Logger, plugins: string): void {
   const unread = new Map<string, { count: number; key: string; path: string }>();
@@ -117,12 +81,31 @@ function checkUnusedKeys(bags: readonly Metadata[], log: Logger, plugins: string
   }
   for (const [k, { count, key, path }] of unread) {
     if (count < (holders.get(k) ?? 0) || STRUCTURAL_KEYS.has(k)) continue;
-    if (IGNORED_GOST_KEYS.has(k)) {
+    const specs = optionsForKey(key).map(([, spec]) => spec);
+    if (specs.some((s) => s.status === 'ignored')) {
       log.warn({ key, at: path }, 'GOST option not supported by gost-ts; ignored');
+      continue;
+    }
+    if (specs.length > 0) {
+      log.warn(
+        { key, at: path, appliesTo: specs.map(describeWhere).join('; ') },
+        `option "${key}" means nothing to ${plugins}; ignored`,
+      );
       continue;
     }
     throw new ConfigError(`${path}.${key}`, `unknown option for ${plugins}`);
   }
+}
+
+/** A registry entry; a type that GOST has but gost-ts lacks is named as such. */
+function plugin<F>(reg: Registry<F>, gostNames: readonly string[], name: string, path: string): F {
+  if (!reg.has(name) && gostNames.includes(name)) {
+    throw new ConfigError(
+      path,
+      `${reg.kind} type "${name}" is GOST's but not implemented by gost-ts (implemented: ${reg.names().join(', ')})`,
+    );
+  }
+  return reg.get(name, path);
 }
 
 type LogCall = [level: 'trace' | 'debug' | 'info' | 'warn' | 'error', args: unknown[]];
@@ -172,6 +155,8 @@ class Builder {
     const services: Service[] = [];
     for (const [i, svc] of this.config.services.entries())
       services.push(await this.buildService(svc, `services[${i}]`, chains));
+    // The whole config built: now the held lines (certificates, warnings) may be written.
+    for (const [level, args] of this.pendingLogs) Reflect.apply(this.log[level], this.log, args);
     return new Runtime({ services, chains, log: this.log });
   }
 
@@ -194,8 +179,13 @@ class Builder {
       const connectorMd = new Metadata(node.connector.metadata ?? {}, `${p}.connector.metadata`);
       const dialerMd = new Metadata(node.dialer.metadata ?? {}, `${p}.dialer.metadata`);
       const nodeMd = new Metadata(node.metadata ?? {}, `${p}.metadata`);
-      const connector = this.reg.connectors.get(node.connector.type, `${p}.connector.type`);
-      const dialer = this.reg.dialers.get(node.dialer.type, `${p}.dialer.type`);
+      const connector = plugin(
+        this.reg.connectors,
+        GOST_TYPES.connectors,
+        node.connector.type,
+        `${p}.connector.type`,
+      );
+      const dialer = plugin(this.reg.dialers, GOST_TYPES.dialers, node.dialer.type, `${p}.dialer.type`);
       let tls: ClientTlsOptions | undefined;
       if (dialer.tls) {
         tls = await resolveClientTls(node.dialer.tls);
@@ -212,13 +202,13 @@ class Builder {
           addr: node.addr,
           connector: connector.create({ metadata: connectorMd, auth: authInfo(node.connector.auth), log }),
           dialer: dialer.create({ metadata: dialerMd, tls, log }),
-          backup: nodeMd.bool(['backup'], false),
-          weight: nodeMd.int(['weight'], 1),
+          backup: nodeMd.bool(OPTIONS['node.backup'].keys, false),
+          weight: nodeMd.int(OPTIONS['node.weight'].keys, 1),
         }),
       );
       checkUnusedKeys(
         [connectorMd, dialerMd, nodeMd, hopMd],
-        this.log,
+        this.buildLog,
         `connector "${node.connector.type}" / dialer "${node.dialer.type}"`,
       );
     }
@@ -264,8 +254,18 @@ class Builder {
     const handlerMd = new Metadata(svc.handler.metadata ?? {}, `${path}.handler.metadata`);
     const listenerMd = new Metadata(svc.listener.metadata ?? {}, `${path}.listener.metadata`);
     const serviceMd = new Metadata(svc.metadata ?? {}, `${path}.metadata`);
-    const listenerEntry = this.reg.listeners.get(svc.listener.type, `${path}.listener.type`);
-    const handlerEntry = this.reg.handlers.get(svc.handler.type, `${path}.handler.type`);
+    const listenerEntry = plugin(
+      this.reg.listeners,
+      GOST_TYPES.listeners,
+      svc.listener.type,
+      `${path}.listener.type`,
+    );
+    const handlerEntry = plugin(
+      this.reg.handlers,
+      GOST_TYPES.handlers,
+      svc.handler.type,
+      `${path}.handler.type`,
+    );
     const tls = listenerEntry.tls ? await this.serverTls(svc.listener.tls) : undefined;
     const udp = udpObserverWithLog(this.observer?.udp?.(svc.name), log);
     let binder: ChainRouter | undefined;
@@ -307,7 +307,7 @@ class Builder {
     });
     checkUnusedKeys(
       [handlerMd, listenerMd, serviceMd],
-      this.log,
+      this.buildLog,
       `handler "${svc.handler.type}" / listener "${svc.listener.type}"`,
     );
     let hops: Hop[] = [];

@@ -1,7 +1,10 @@
 import { isIPv6 } from 'node:net';
 import { ConfigError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
-import { SELECTOR_STRATEGIES } from './types.js';
+import { strategyProblem } from '../chain/selector.js';
+import { GOST_TYPES } from './gost-types.js';
+import { OPTIONS, type OptionSpec } from './keys.js';
+import type { DecodeReport } from './struct.js';
 import type {
   AuthConfig,
   ForwardNodeConfig,
@@ -21,9 +24,11 @@ import type {
  *
  *   [scheme://][user:pass@]host[:port][/targets][?key=value&...]
  *
- * Where GOST consults its plugin registry ("is `mws` a listener?") we consult `KnownTypes`, so the
- * same fallbacks apply: unknown handler → `auto`, unknown listener → `tcp`, unknown connector →
- * `http`, unknown dialer → `tcp`.
+ * Where GOST consults its plugin registry ("is `mws` a listener?") we consult GOST's own type list
+ * (`GOST_TYPES`), so a command line means what it means to GOST: a type only GOST implements stays
+ * and the builder says it is not implemented; a name no GOST registry has falls back as in GOST
+ * (unknown handler → `auto`, listener → `tcp`, connector → `http`, dialer → `tcp`), with a warning
+ * naming it, since `-L http+mwz://` then serves plain TCP.
  */
 
 /** The plugin type names that exist, per kind (what GOST's registries answer). */
@@ -34,35 +39,13 @@ export interface KnownTypes {
   readonly dialers: readonly string[];
 }
 
-/** The plugins gost-ts registers. */
-export const KNOWN_TYPES: KnownTypes = {
-  handlers: [
-    'auto',
-    'http',
-    'socks',
-    'socks5',
-    'socks4',
-    'socks4a',
-    'tcp',
-    'rtcp',
-    'forward',
-    'relay',
-    'ss',
-    'udp',
-    'rudp',
-  ],
-  listeners: ['tcp', 'tls', 'ws', 'wss', 'mws', 'mwss', 'rtcp', 'udp', 'rudp'],
-  connectors: ['http', 'socks', 'socks5', 'socks4', 'socks4a', 'forward', 'relay'],
-  dialers: ['tcp', 'tls', 'ws', 'wss', 'mws', 'mwss'],
-};
-
 /** Listeners whose port-forward handler has the listener's name (GOST `buildServiceConfig`). */
 const PORT_FORWARD_LISTENERS = ['tcp', 'udp', 'rtcp', 'rudp', 'tun', 'tap', 'dns', 'unix', 'runix', 'serial'];
 
 /**
  * Query keys GOST's command line turns into features gost-ts does not implement (bypass lists,
  * resolvers, host maps, admission, limiters). They are dropped from handler (-L) or all (-F)
- * metadata exactly where GOST consumes them.
+ * metadata exactly where GOST consumes them, with a warning.
  */
 export const CLI_IGNORED_KEYS = {
   service: [
@@ -109,10 +92,26 @@ function decodeComponent(s: string, plusIsSpace: boolean): string | undefined {
   }
 }
 
+const PLUGIN_PREFIXES = ['handler.', 'listener.', 'service.', 'connector.', 'dialer.', 'node.', 'hop.'];
+const MAP_KEYS = new Set(
+  Object.values(OPTIONS as Record<string, OptionSpec>)
+    .filter((o) => o.type === 'map')
+    .flatMap((o) => o.keys.map((k) => k.toLowerCase())),
+);
+
+/** Map-valued keys (`header`) take `;`-separated `name:value` pairs on the command line. */
+function takesHeaderList(rawKey: string): boolean {
+  let key = (decodeComponent(rawKey, true) ?? '').toLowerCase();
+  const prefix = PLUGIN_PREFIXES.find((p) => key.startsWith(p));
+  if (prefix !== undefined) key = key.slice(prefix.length);
+  return MAP_KEYS.has(key);
+}
+
 /**
  * Splits a command-line URL (GOST `Norm` + `cutHost` + Go's `url.Parse`). Throws ConfigError
  * (path `<flag> "<url>"`) for an empty URL, control characters, a bad scheme, a bad
- * percent-encoding or a `;` query separator (which Go silently drops).
+ * percent-encoding or a `;` query separator (Go silently drops such a parameter). A map-valued key
+ * (`header=A:1;B:2`) is the exception: its value is a `;`-separated list, which GOST drops.
  */
 export function parseGostUrl(url: string, flag = '-L'): GostUrl {
   const fail = (reason: string): never => {
@@ -155,8 +154,9 @@ export function parseGostUrl(url: string, flag = '-L'): GostUrl {
   const query: Array<readonly [string, string]> = [];
   for (const pair of rawQuery.split('&')) {
     if (pair === '') continue;
-    if (pair.includes(';')) fail(`";" in query "${pair}" (separate parameters with "&")`);
     const eq = pair.indexOf('=');
+    if (pair.includes(';') && !(eq > 0 && takesHeaderList(pair.slice(0, eq))))
+      fail(`";" in query "${pair}" (separate parameters with "&")`);
     const key = decodeComponent(eq >= 0 ? pair.slice(0, eq) : pair, true);
     const value = decodeComponent(eq >= 0 ? pair.slice(eq + 1) : '', true);
     if (key === undefined || value === undefined) fail(`invalid percent-encoding in query "${pair}"`);
@@ -299,17 +299,21 @@ function takeAuth(u: GostUrl, m: QueryMap, fail: (reason: string) => never): Aut
 
 /** `strategy`, `maxFails`|`max_fails`, `failTimeout`|`fail_timeout` → a selector (GOST `parseSelector`). */
 function takeSelector(m: QueryMap, fail: (reason: string) => never): SelectorConfig | undefined {
-  const strategyKey = m.spelling('strategy');
-  const maxFailsKey = m.spelling('maxFails', 'max_fails');
-  const failTimeoutKey = m.spelling('failTimeout', 'fail_timeout');
-  const strategy = m.take('strategy');
-  const maxFails = m.take('maxFails', 'max_fails');
-  const failTimeout = m.take('failTimeout', 'fail_timeout');
+  const keys = {
+    strategy: OPTIONS['selector.strategy'].keys,
+    maxFails: OPTIONS['selector.maxFails'].keys,
+    failTimeout: OPTIONS['selector.failTimeout'].keys,
+  };
+  const strategyKey = m.spelling(...keys.strategy);
+  const maxFailsKey = m.spelling(...keys.maxFails);
+  const failTimeoutKey = m.spelling(...keys.failTimeout);
+  const strategy = m.take(...keys.strategy);
+  const maxFails = m.take(...keys.maxFails);
+  const failTimeout = m.take(...keys.failTimeout);
   if (strategy === undefined && maxFails === undefined && failTimeout === undefined) return undefined;
   const s = strategy === undefined || strategy === '' ? 'round' : strategy;
-  if (!(SELECTOR_STRATEGIES as readonly string[]).includes(s)) {
-    fail(`${strategyKey}: unknown strategy "${s}" (one of ${SELECTOR_STRATEGIES.join(', ')})`);
-  }
+  const problem = strategyProblem(s);
+  if (problem !== undefined) fail(`${strategyKey}: ${problem}`);
   let fails = 1;
   if (maxFails !== undefined && maxFails !== '') {
     if (!/^[+-]?\d+$/.test(maxFails)) fail(`${maxFailsKey}: expected an integer, got "${maxFails}"`);
@@ -337,9 +341,9 @@ const nonEmpty = (v: string | undefined): string | undefined => (v === undefined
 
 /** Certificate keys shared by -L and -F (GOST alias order: dotted first). */
 function takeCertKeys(m: QueryMap): { certFile?: string; keyFile?: string; caFile?: string } {
-  const certFile = nonEmpty(m.take('tls.certFile', 'certFile', 'cert'));
-  const keyFile = nonEmpty(m.take('tls.keyFile', 'keyFile', 'key'));
-  const caFile = nonEmpty(m.take('tls.caFile', 'caFile', 'ca'));
+  const certFile = nonEmpty(m.take(...OPTIONS['tls.certFile'].keys));
+  const keyFile = nonEmpty(m.take(...OPTIONS['tls.keyFile'].keys));
+  const caFile = nonEmpty(m.take(...OPTIONS['tls.caFile'].keys));
   return {
     ...(certFile === undefined ? {} : { certFile }),
     ...(keyFile === undefined ? {} : { keyFile }),
@@ -365,9 +369,46 @@ function cutPrefix(key: string, prefix: string): string | undefined {
     : undefined;
 }
 
-function deleteCaseInsensitive(record: Record<string, unknown>, keys: readonly string[]): void {
+function warnIgnored(report: DecodeReport, flag: string, url: string, key: string): void {
+  report.onWarning?.(`GOST option not supported by gost-ts; ignored`, { key, at: `${flag} ${url}` });
+}
+
+function dropIgnored(
+  record: Record<string, unknown>,
+  keys: readonly string[],
+  report: DecodeReport,
+  flag: string,
+  url: string,
+): void {
   const lower = new Set(keys.map((k) => k.toLowerCase()));
-  for (const k of Object.keys(record)) if (lower.has(k.toLowerCase())) delete record[k];
+  for (const k of Object.keys(record)) {
+    if (!lower.has(k.toLowerCase())) continue;
+    delete record[k];
+    warnIgnored(report, flag, url, k);
+  }
+}
+
+/**
+ * GOST's fallback for a name that is not a type of its kind. One name stands for both parts
+ * (`mws://` = handler auto + listener mws), so a fallback is only news when the name is no type
+ * of any kind: a typo such as `http+mwz://`, which would otherwise serve plain TCP.
+ */
+function fallBack(
+  report: DecodeReport,
+  url: string,
+  known: KnownTypes,
+  kind: string,
+  given: string,
+  fallback: string,
+): string {
+  const anyKind = [known.handlers, known.listeners, known.connectors, known.dialers];
+  if (given !== '' && given !== 'auto' && !anyKind.some((names) => names.includes(given))) {
+    report.onWarning?.(`unknown ${kind} type "${given}"; using "${fallback}" as GOST does`, {
+      url,
+      [kind]: given,
+    });
+  }
+  return fallback;
 }
 
 /**
@@ -382,7 +423,12 @@ function deleteCaseInsensitive(record: Record<string, unknown>, keys: readonly s
  * A URL path lists forward targets: handler becomes `tcp`/`rtcp` for those listeners, else `forward`
  * (`relay` stays). The chain is not set here (see `buildConfigFromArgs`).
  */
-export function serviceFromUrl(url: string, index: number, known: KnownTypes = KNOWN_TYPES): ServiceConfig[] {
+export function serviceFromUrl(
+  url: string,
+  index: number,
+  known: KnownTypes = GOST_TYPES,
+  report: DecodeReport = {},
+): ServiceConfig[] {
   const fail = (reason: string): never => {
     throw urlError('-L', url, reason);
   };
@@ -392,8 +438,9 @@ export function serviceFromUrl(url: string, index: number, known: KnownTypes = K
   let listener = '';
   if (schemes.length === 1) handler = listener = schemes[0] ?? '';
   else if (schemes.length === 2) [handler = '', listener = ''] = schemes;
-  if (!known.handlers.includes(handler)) handler = 'auto';
-  if (!known.listeners.includes(listener)) listener = 'tcp';
+  if (!known.handlers.includes(handler)) handler = fallBack(report, url, known, 'handler', handler, 'auto');
+  if (!known.listeners.includes(listener))
+    listener = fallBack(report, url, known, 'listener', listener, 'tcp');
 
   if (u.host === '') fail('missing listen address');
   const addrs = expandAddr(u.host, true, 0);
@@ -457,7 +504,7 @@ export function serviceFromUrl(url: string, index: number, known: KnownTypes = K
     }
     delete handlerMd[retriesKey];
   }
-  deleteCaseInsensitive(handlerMd, CLI_IGNORED_KEYS.service);
+  dropIgnored(handlerMd, CLI_IGNORED_KEYS.service, report, '-L', url);
 
   const handlerCfg = (): HandlerConfig => ({
     type: handler,
@@ -503,7 +550,12 @@ export function serviceFromUrl(url: string, index: number, known: KnownTypes = K
  * `serverName` (and `tls.*`) → dialer TLS; `strategy`/`maxFails`/`failTimeout` → the hop selector.
  * The URL path is ignored, as in GOST.
  */
-export function nodesFromUrl(url: string, hopIndex: number, known: KnownTypes = KNOWN_TYPES): HopConfig {
+export function nodesFromUrl(
+  url: string,
+  hopIndex: number,
+  known: KnownTypes = GOST_TYPES,
+  report: DecodeReport = {},
+): HopConfig {
   const fail = (reason: string): never => {
     throw urlError('-F', url, reason);
   };
@@ -513,8 +565,9 @@ export function nodesFromUrl(url: string, hopIndex: number, known: KnownTypes = 
   let dialer = '';
   if (schemes.length === 1) connector = dialer = schemes[0] ?? '';
   else if (schemes.length === 2) [connector = '', dialer = ''] = schemes;
-  if (!known.connectors.includes(connector)) connector = 'http';
-  if (!known.dialers.includes(dialer)) dialer = 'tcp';
+  if (!known.connectors.includes(connector))
+    connector = fallBack(report, url, known, 'connector', connector, 'http');
+  if (!known.dialers.includes(dialer)) dialer = fallBack(report, url, known, 'dialer', dialer, 'tcp');
 
   const hosts = u.host.split(',').filter((h) => h !== '');
   if (hosts.length === 0) fail('missing node address');
@@ -525,14 +578,17 @@ export function nodesFromUrl(url: string, hopIndex: number, known: KnownTypes = 
 
   const m = new QueryMap(u.query);
   const selector = takeSelector(m, fail);
-  for (const k of CLI_IGNORED_KEYS.node) m.take(k);
+  for (const k of CLI_IGNORED_KEYS.node) {
+    const spelled = m.spelling(k);
+    if (m.take(k) !== undefined) warnIgnored(report, '-F', url, spelled);
+  }
   const hopMd: Record<string, unknown> = {};
   moveKeys(m, ['interface', 'so_mark', 'proxyProtocol'], hopMd);
 
   const auth = takeAuth(u, m, fail);
   const cert = takeCertKeys(m);
-  const secure = takeBool(m, fail, 'tls.secure', 'secure');
-  const serverName = nonEmpty(m.take('tls.serverName', 'serverName'));
+  const secure = takeBool(m, fail, ...OPTIONS['tls.secure'].keys);
+  const serverName = nonEmpty(m.take(...OPTIONS['tls.serverName'].keys));
   // GOST also defaults serverName to the URL's host name; we leave SNI to the dialer, which derives
   // it per node from the node address (facts §8) — identical for one node, correct for several.
   const tls: TLSConfig = {

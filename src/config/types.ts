@@ -7,6 +7,7 @@
  * listener `tcp`, connector `http`, dialer `tcp`), names are unique, chain/auther/hop references
  * resolve. Loaded configs are deep-frozen. Durations are milliseconds.
  */
+import { STRATEGY_NAMES } from '../chain/selector.js';
 import type { WorkersSetting } from './workers.js';
 
 /**
@@ -24,15 +25,6 @@ export interface AuthConfig {
   readonly password: string;
 }
 
-/** `tls.options`. */
-export interface TLSOptionsConfig {
-  /** `VersionTLS12`, `VersionTLS13`, ... as GOST spells them. */
-  readonly minVersion?: string;
-  readonly maxVersion?: string;
-  readonly cipherSuites?: readonly string[];
-  readonly alpn?: readonly string[];
-}
-
 /**
  * TLS material and policy (facts §8). On a listener: `certFile`+`keyFile` (else the global default
  * certificate), `caFile` = require and verify client certificates. On a dialer: `secure` turns on
@@ -46,7 +38,6 @@ export interface TLSConfig {
   readonly caFile?: string;
   readonly secure?: boolean;
   readonly serverName?: string;
-  readonly options?: TLSOptionsConfig;
   /** Top-level `tls:` only: validity of the generated default certificate, in milliseconds. */
   readonly validity?: number;
   /** Top-level `tls:` only: CN of the generated default certificate (GOST default `gost.run`). */
@@ -55,24 +46,12 @@ export interface TLSConfig {
   readonly organization?: string;
 }
 
-/** Selector strategies GOST knows (`config/parsing/selector`); anything else is rejected (GOST falls back to `round`). */
-export const SELECTOR_STRATEGIES = [
-  'round',
-  'rr',
-  'random',
-  'rand',
-  'fifo',
-  'ha',
-  'hash',
-  'parallel',
-  'lowestlatency',
-  'lowest',
-  'll',
-] as const;
+/** Selector strategy names gost-ts implements (GOST's aliases included). */
+export const SELECTOR_STRATEGIES: readonly string[] = Object.keys(STRATEGY_NAMES);
 
 /** Node selection policy of a hop or a forwarder (`selector:`; CLI `strategy`/`maxFails`/`failTimeout`). */
 export interface SelectorConfig {
-  /** `round`/`rr` (default), `random`/`rand`, `fifo`/`ha`, `hash`, `parallel`, `lowestlatency`/`lowest`/`ll`. */
+  /** `round`/`rr` (default), `random`/`rand`, `fifo`/`ha`, `hash` (`chain/selector.ts`). */
   readonly strategy: string;
   /** Failures before a node is skipped; default 1. */
   readonly maxFails: number;

@@ -130,11 +130,11 @@ export class Metadata {
       keys,
       def,
       (v) => {
-        if (typeof v === 'number') return v * 1000;
-        if (typeof v === 'string') return parseDuration(v);
-        return undefined;
+        const ms = typeof v === 'number' ? v * 1000 : typeof v === 'string' ? parseDuration(v) : undefined;
+        // A negative duration means nothing anywhere; GOST would read it as "off" without a word.
+        return ms !== undefined && ms >= 0 ? ms : undefined;
       },
-      'a duration (e.g. 10s, 1m30s)',
+      'a duration of 0 or more (e.g. 10s, 1m30s)',
     );
   }
 

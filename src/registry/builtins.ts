@@ -202,3 +202,18 @@ export function createBuiltinRegistries(): Registries {
 
   return { listeners, handlers, connectors, dialers };
 }
+
+/** The type names gost-ts implements, per kind, as the registries hold them (for --help and docs). */
+export function implementedTypes(registries: Registries = createBuiltinRegistries()): {
+  handlers: string[];
+  listeners: string[];
+  connectors: string[];
+  dialers: string[];
+} {
+  return {
+    handlers: registries.handlers.names(),
+    listeners: registries.listeners.names(),
+    connectors: registries.connectors.names(),
+    dialers: registries.dialers.names(),
+  };
+}

@@ -160,12 +160,64 @@ describe('buildConfigFromArgs', () => {
     assert.deepEqual(c.log, { level: 'trace', format: 'json' });
   });
 
-  it('rejects a -C service whose name clashes with a -L one', async () => {
-    const inline = JSON.stringify({ services: [{ addr: ':9999' }] });
+  it('default names continue across -C sources and -L/-F (no clash on service-0 / chain-0)', async () => {
+    const a = JSON.stringify({
+      services: [{ addr: ':9997' }],
+      chains: [{ hops: [{ nodes: [{ addr: 'a:1' }] }] }],
+    });
+    const b = JSON.stringify({ services: [{ addr: ':9998' }, { name: 'service-2', addr: ':9999' }] });
+    const c = await buildConfigFromArgs(parseArgs(['-C', a, '-C', b, '-L', ':8080', '-F', 'mws://s:1']));
+    assert.deepEqual(
+      c.services.map((s) => [s.name, s.addr, s.handler.chain]),
+      [
+        ['service-0', ':9997', undefined],
+        ['service-1', ':9998', undefined],
+        ['service-2', ':9999', undefined],
+        ['service-3', ':8080', 'chain-1'],
+      ],
+    );
+    assert.deepEqual(
+      c.chains.map((ch) => ch.name),
+      ['chain-0', 'chain-1'],
+    );
+  });
+
+  it('checks -C sources as one config: a service may use a chain from another source', async () => {
+    const chains = JSON.stringify({ chains: [{ name: 'c1', hops: [{ nodes: [{ addr: 'a:1' }] }] }] });
+    const services = JSON.stringify({
+      services: [{ addr: ':9999', handler: { type: 'http', chain: 'c1' } }],
+    });
+    const c = await buildConfigFromArgs(parseArgs(['-C', chains, '-C', services]));
+    assert.equal(c.services[0]?.handler.chain, 'c1');
     await assert.rejects(
-      buildConfigFromArgs(parseArgs(['-C', inline, '-L', ':8080'])),
+      buildConfigFromArgs(parseArgs(['-C', services])),
+      /services\[0\]\.handler\.chain: unknown chain "c1"/,
+    );
+    const named = JSON.stringify({ services: [{ name: 'service-0', addr: ':1' }] });
+    await assert.rejects(
+      buildConfigFromArgs(parseArgs(['-C', named, '-C', named])),
       /services\[1\]\.name: duplicate service name "service-0"/,
     );
+  });
+
+  it('warns about a scheme part no GOST registry knows, and falls back as GOST does', async () => {
+    const warnings: string[] = [];
+    const c = await buildConfigFromArgs(parseArgs(['-L', 'http+mwz://:9999', '-F', 'mws://a:1']), {
+      onWarning: (message) => warnings.push(message),
+    });
+    assert.equal(c.services[0]?.listener.type, 'tcp');
+    assert.equal(c.services[0]?.handler.type, 'http');
+    assert.deepEqual(warnings, ['unknown listener type "mwz"; using "tcp" as GOST does']);
+  });
+
+  it('keeps a type GOST knows and gost-ts does not (the builder names it), silently', async () => {
+    const warnings: string[] = [];
+    const c = await buildConfigFromArgs(parseArgs(['-L', 'relay+wt://:9999']), {
+      onWarning: (message) => warnings.push(message),
+    });
+    assert.equal(c.services[0]?.handler.type, 'relay');
+    assert.equal(c.services[0]?.listener.type, 'wt');
+    assert.deepEqual(warnings, []);
   });
 
   it('reads -metrics and -api addresses as GOST does', async () => {
@@ -221,39 +273,51 @@ describe('helpText', () => {
 
   it('lists the URL grammar and every mws/mwss, TLS and selector parameter', () => {
     assert.ok(text.includes('[scheme://][user:pass@]host[:port][/targets][?key=value&...]'));
+    // Written out by hand, so a key dropped from the option table fails here.
     const keys = [
-      'ws.path | path',
-      'ws.host | host',
-      'ws.header | header',
-      'keepAlive=',
-      'ws.keepalive | keepalive',
+      'path | ws.path',
+      'host | ws.host',
+      'header | ws.header',
+      'keepAlive | ws.keepalive | keepalive',
       'ttl | keepalive.interval',
-      'ws.handshakeTimeout | handshakeTimeout',
-      'ws.readHeaderTimeout | readHeaderTimeout',
-      'ws.readBufferSize | readBufferSize',
-      'ws.writeBufferSize | writeBufferSize',
-      'ws.enableCompression | enableCompression',
-      'ws.backlog | backlog',
+      'handshakeTimeout | ws.handshakeTimeout',
+      'readHeaderTimeout | ws.readHeaderTimeout [-L]',
+      'readBufferSize | ws.readBufferSize',
+      'writeBufferSize | ws.writeBufferSize [-F]',
+      'enableCompression | ws.enableCompression',
+      'backlog | ws.backlog [-L]',
       'mux.type',
       'mux.version',
-      'mux.keepaliveDisabled | muxKeepAliveDisabled',
-      'mux.keepaliveInterval | muxKeepAliveInterval',
-      'mux.keepaliveTimeout | muxKeepAliveTimeout',
-      'mux.maxFrameSize | muxMaxFrameSize',
-      'mux.maxReceiveBuffer | muxMaxReceiveBuffer',
-      'mux.maxStreamBuffer | muxMaxStreamBuffer',
+      'muxKeepAliveDisabled | mux.keepaliveDisabled',
+      'muxKeepAliveInterval | mux.keepaliveInterval',
+      'muxKeepAliveTimeout | mux.keepaliveTimeout',
+      'muxMaxFrameSize | mux.maxFrameSize',
+      'muxMaxReceiveBuffer | mux.maxReceiveBuffer',
+      'muxMaxStreamBuffer | mux.maxStreamBuffer',
       'mux.maxStreamWindow',
       'tcp.keepalive',
-      'certFile | cert | tls.certFile',
-      'keyFile | key | tls.keyFile',
-      'caFile | ca | tls.caFile',
-      'secure | tls.secure',
-      'serverName | tls.serverName',
+      'proxyProtocol',
+      'certFile | tls.certFile | cert',
+      'keyFile | tls.keyFile | key',
+      'caFile | tls.caFile | ca',
+      'secure | tls.secure [-F]',
+      'serverName | tls.serverName [-F]',
       'strategy',
       'maxFails | max_fails',
       'failTimeout | fail_timeout',
     ];
     for (const k of keys) assert.ok(text.includes(k), k);
+    // Only strategies the builder accepts are offered.
+    assert.match(text, /Strategies: round, rr, random, rand, fifo, ha, hash\./);
+    assert.ok(!text.includes('parallel') && !text.includes('lowestlatency'));
+    // Type lists are what the registries hold: nothing GOST-only.
+    assert.match(text, /handlers: +http socks5 socks socks4 socks4a auto tcp forward\n/);
+    assert.ok(!/handlers:.*\b(rtcp|relay|ss)\b/.test(text));
+  });
+
+  it('describes read-ahead and fragment sizes as the code applies them', () => {
+    assert.match(text, /readBufferSize \| ws\.readBufferSize +\(default 65536\)/);
+    assert.match(text, /writeBufferSize \| ws\.writeBufferSize \[-F\] +\(default whole messages\)/);
   });
 
   it('every example URL in the help parses', async () => {

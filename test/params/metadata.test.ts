@@ -44,9 +44,22 @@ const muxKeys: [string, string, unknown, unknown, keyof typeof DEFAULT_SMUX_CONF
   ['mux.maxStreamBuffer', 'muxMaxStreamBuffer', 10_000, 20_000, 'maxStreamBuffer', 10_000, 20_000],
 ];
 
+/** Keys that mean something on one side only (README "mws / mwss options", `where`). */
+const oneSided: Record<string, Side> = { 'ws.readHeaderTimeout': 'listener', 'ws.writeBufferSize': 'dialer' };
+
 for (const side of ['dialer', 'listener'] as const) {
   for (const [keys, a, b, get, ra, rb] of wsKeys) {
     const [first, second] = keys as [string, string];
+    const only = oneSided[first];
+    if (only !== undefined && only !== side) {
+      test(`${side}: ${first} / ${second} mean nothing here: left unread (the builder warns)`, () => {
+        const md = new Metadata({ [first]: a, [second]: b });
+        if (side === 'dialer') parseMwsDialerMetadata(md);
+        else parseMwsListenerMetadata(md);
+        assert.deepEqual(md.unusedKeys().sort(), [first, second].sort());
+      });
+      continue;
+    }
     test(`${side}: ${first} / ${second} both work, ${first} wins`, () => {
       assert.deepEqual(get(parse(side, { [first]: a })), ra);
       assert.deepEqual(get(parse(side, { [second]: b })), rb);

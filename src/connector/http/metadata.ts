@@ -1,4 +1,5 @@
 import type { Metadata } from '../../core/metadata.js';
+import { OPTIONS } from '../../config/keys.js';
 
 /** What the `http` connector reads from its metadata (go-gost/x connector/http/metadata.go). */
 export interface HttpConnectorMetadata {
@@ -10,9 +11,9 @@ export interface HttpConnectorMetadata {
 
 export function parseHttpConnectorMetadata(md: Metadata): HttpConnectorMetadata {
   const out: HttpConnectorMetadata = {};
-  const header = md.stringMap(['header']);
+  const header = md.stringMap(OPTIONS['connector.header'].keys);
   if (header && Object.keys(header).length > 0) out.header = header;
-  const timeout = md.duration(['timeout'], 0);
+  const timeout = md.duration(OPTIONS['connector.timeout'].keys, 0);
   if (timeout > 0) out.timeoutMs = timeout;
   return out;
 }

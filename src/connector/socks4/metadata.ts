@@ -1,4 +1,5 @@
 import type { Metadata } from '../../core/metadata.js';
+import { OPTIONS } from '../../config/keys.js';
 
 /** What the `socks4` connector reads from its metadata (go-gost/x connector/socks/v4/metadata.go). */
 export interface Socks4ConnectorMetadata {
@@ -9,8 +10,8 @@ export interface Socks4ConnectorMetadata {
 }
 
 export function parseSocks4ConnectorMetadata(md: Metadata): Socks4ConnectorMetadata {
-  const out: Socks4ConnectorMetadata = { disable4a: md.bool(['disable4a'], false) };
-  const timeout = md.duration(['timeout'], 0);
+  const out: Socks4ConnectorMetadata = { disable4a: md.bool(OPTIONS['socks4.disable4a'].keys, false) };
+  const timeout = md.duration(OPTIONS['connector.timeout'].keys, 0);
   if (timeout > 0) out.timeoutMs = timeout;
   return out;
 }

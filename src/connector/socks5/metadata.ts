@@ -1,6 +1,7 @@
 import type { Metadata } from '../../core/metadata.js';
 import { parseMuxMetadata } from '../../mux/smux/metadata.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
+import { OPTIONS } from '../../config/keys.js';
 
 /** What the `socks5` connector reads from its metadata (go-gost/x connector/socks/v5/metadata.go). */
 export interface Socks5ConnectorMetadata {
@@ -13,8 +14,8 @@ export interface Socks5ConnectorMetadata {
 }
 
 export function parseSocks5ConnectorMetadata(md: Metadata): Socks5ConnectorMetadata {
-  const out: Socks5ConnectorMetadata = { noTLS: md.bool(['notls'], false), mux: parseMuxMetadata(md) };
-  const timeout = md.duration(['timeout'], 0);
+  const out: Socks5ConnectorMetadata = { noTLS: md.bool(OPTIONS['socks5.notls'].keys, false), mux: parseMuxMetadata(md) };
+  const timeout = md.duration(OPTIONS['connector.timeout'].keys, 0);
   if (timeout > 0) out.timeoutMs = timeout;
   return out;
 }

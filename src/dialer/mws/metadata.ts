@@ -3,6 +3,7 @@ import { parseMuxMetadata } from '../../mux/smux/metadata.js';
 import type { SmuxConfig } from '../../mux/smux/config.js';
 import { parsePingInterval, parseWebSocketMetadata } from '../../transport/websocket/metadata.js';
 import type { WebSocketOptions } from '../../transport/websocket/options.js';
+import { OPTIONS } from '../../config/keys.js';
 
 export interface MwsDialerMetadata {
   ws: WebSocketOptions;
@@ -16,8 +17,8 @@ export interface MwsDialerMetadata {
 /** Keys of GOST's mws dialer (facts §9.1), aliases included. */
 export function parseMwsDialerMetadata(md: Metadata): MwsDialerMetadata {
   return {
-    ws: parseWebSocketMetadata(md),
-    host: md.string(['ws.host', 'host']) || undefined,
+    ws: parseWebSocketMetadata(md, 'dialer'),
+    host: md.string(OPTIONS['ws.host'].keys) || undefined,
     pingInterval: parsePingInterval(md),
     mux: parseMuxMetadata(md),
   };

@@ -1,6 +1,7 @@
 import type { Metadata } from '../../core/metadata.js';
 import { parsePingInterval, parseWebSocketMetadata } from '../../transport/websocket/metadata.js';
 import type { WebSocketOptions } from '../../transport/websocket/options.js';
+import { OPTIONS } from '../../config/keys.js';
 
 export interface WsDialerMetadata {
   ws: WebSocketOptions;
@@ -13,8 +14,8 @@ export interface WsDialerMetadata {
 /** Keys of GOST's `ws`/`wss` dialer: the mws keys (facts §9.1) without `mux.*`. */
 export function parseWsDialerMetadata(md: Metadata): WsDialerMetadata {
   return {
-    ws: parseWebSocketMetadata(md),
-    host: md.string(['ws.host', 'host']) || undefined,
+    ws: parseWebSocketMetadata(md, 'dialer'),
+    host: md.string(OPTIONS['ws.host'].keys) || undefined,
     pingInterval: parsePingInterval(md),
   };
 }

@@ -1,4 +1,5 @@
 import type { Metadata } from '../../core/metadata.js';
+import { OPTIONS } from '../../config/keys.js';
 
 /**
  * What the `auto` handler itself reads. The http, socks4 and socks5 handlers it dispatches to are
@@ -12,6 +13,6 @@ export interface AutoHandlerMetadata {
 export const DEFAULT_AUTO_READ_TIMEOUT_MS = 15_000;
 
 export function parseAutoHandlerMetadata(md: Metadata): AutoHandlerMetadata {
-  const readTimeout = md.duration(['readTimeout'], DEFAULT_AUTO_READ_TIMEOUT_MS);
+  const readTimeout = md.duration(OPTIONS['handler.readTimeout'].keys, DEFAULT_AUTO_READ_TIMEOUT_MS);
   return { readTimeoutMs: readTimeout > 0 ? readTimeout : DEFAULT_AUTO_READ_TIMEOUT_MS };
 }

@@ -1,4 +1,5 @@
 import type { Metadata } from '../../core/metadata.js';
+import { OPTIONS } from '../../config/keys.js';
 
 /** What the `http` handler reads from its metadata (go-gost/x handler/http/metadata.go). */
 export interface HttpHandlerMetadata {
@@ -17,14 +18,14 @@ export interface HttpHandlerMetadata {
 export const DEFAULT_READ_TIMEOUT_MS = 15_000;
 
 export function parseHttpHandlerMetadata(md: Metadata): HttpHandlerMetadata {
-  const readTimeout = md.duration(['readTimeout'], DEFAULT_READ_TIMEOUT_MS);
+  const readTimeout = md.duration(OPTIONS['handler.readTimeout'].keys, DEFAULT_READ_TIMEOUT_MS);
   const out: HttpHandlerMetadata = {
-    proxyAgent: md.string(['http.proxyAgent', 'proxyAgent'], '') || 'gost/3.0',
-    realm: md.string(['authBasicRealm'], '') || 'gost',
+    proxyAgent: md.string(OPTIONS['http.proxyAgent'].keys, '') || 'gost/3.0',
+    realm: md.string(OPTIONS['http.authBasicRealm'].keys, '') || 'gost',
     readTimeoutMs: readTimeout > 0 ? readTimeout : DEFAULT_READ_TIMEOUT_MS,
-    udp: md.bool(['udp'], false),
+    udp: md.bool(OPTIONS['handler.udp'].keys, false),
   };
-  const header = md.stringMap(['http.header', 'header']);
+  const header = md.stringMap(OPTIONS['http.header'].keys);
   if (header && Object.keys(header).length > 0) out.header = header;
   return out;
 }

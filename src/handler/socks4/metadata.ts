@@ -1,4 +1,5 @@
 import type { Metadata } from '../../core/metadata.js';
+import { OPTIONS } from '../../config/keys.js';
 
 /** What the `socks4` handler reads from its metadata (go-gost/x handler/socks/v4/metadata.go). */
 export interface Socks4HandlerMetadata {
@@ -9,6 +10,6 @@ export interface Socks4HandlerMetadata {
 export const DEFAULT_SOCKS4_READ_TIMEOUT_MS = 15_000;
 
 export function parseSocks4HandlerMetadata(md: Metadata): Socks4HandlerMetadata {
-  const readTimeout = md.duration(['readTimeout'], DEFAULT_SOCKS4_READ_TIMEOUT_MS);
+  const readTimeout = md.duration(OPTIONS['handler.readTimeout'].keys, DEFAULT_SOCKS4_READ_TIMEOUT_MS);
   return { readTimeoutMs: readTimeout > 0 ? readTimeout : DEFAULT_SOCKS4_READ_TIMEOUT_MS };
 }

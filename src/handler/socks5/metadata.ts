@@ -3,6 +3,7 @@ import { parseBindRules, type BindRule } from '../../bind/policy.js';
 import { parseMuxMetadata } from '../../mux/smux/metadata.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
 import { DEFAULT_UDP_BUFFER_SIZE } from './udp-options.js';
+import { OPTIONS } from '../../config/keys.js';
 
 /** What the `socks5` handler reads from its metadata (go-gost/x handler/socks/v5/metadata.go). */
 export interface Socks5HandlerMetadata {
@@ -29,17 +30,17 @@ export interface Socks5HandlerMetadata {
 export const DEFAULT_SOCKS_READ_TIMEOUT_MS = 15_000;
 
 export function parseSocks5HandlerMetadata(md: Metadata): Socks5HandlerMetadata {
-  const readTimeout = md.duration(['readTimeout'], DEFAULT_SOCKS_READ_TIMEOUT_MS);
+  const readTimeout = md.duration(OPTIONS['handler.readTimeout'].keys, DEFAULT_SOCKS_READ_TIMEOUT_MS);
   const publicAddr = md.string(['socks.publicAddr', 'publicAddr']);
   return {
     readTimeoutMs: readTimeout > 0 ? readTimeout : DEFAULT_SOCKS_READ_TIMEOUT_MS,
-    noTLS: md.bool(['notls'], false),
-    bind: md.bool(['bind'], false),
+    noTLS: md.bool(OPTIONS['socks5.notls'].keys, false),
+    bind: md.bool(OPTIONS['socks5.bind'].keys, false),
     bindRules: parseBindRules(md),
     ...(publicAddr ? { publicAddr } : {}),
     compat: md.bool(['comp'], false),
     mux: parseMuxMetadata(md),
-    udp: md.bool(['udp'], false),
+    udp: md.bool(OPTIONS['handler.udp'].keys, false),
     udpBufferSize: Math.max(0, md.int(['udp.bufferSize', 'udpBufferSize'], 0)) || DEFAULT_UDP_BUFFER_SIZE,
   };
 }

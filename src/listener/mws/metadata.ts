@@ -3,6 +3,7 @@ import { parseMuxMetadata } from '../../mux/smux/metadata.js';
 import type { SmuxConfig } from '../../mux/smux/config.js';
 import { parseWebSocketMetadata } from '../../transport/websocket/metadata.js';
 import type { WebSocketOptions } from '../../transport/websocket/options.js';
+import { OPTIONS } from '../../config/keys.js';
 
 export interface MwsListenerMetadata {
   ws: WebSocketOptions;
@@ -16,12 +17,12 @@ export interface MwsListenerMetadata {
 
 /** Keys of GOST's mws listener (facts §9.2), aliases included. */
 export function parseMwsListenerMetadata(md: Metadata): MwsListenerMetadata {
-  const backlog = md.int(['ws.backlog', 'backlog'], 128);
+  const backlog = md.int(OPTIONS['ws.backlog'].keys, 128);
   return {
-    ws: parseWebSocketMetadata(md),
+    ws: parseWebSocketMetadata(md, 'listener'),
     mux: parseMuxMetadata(md),
     backlog: backlog > 0 ? backlog : 128,
-    keepAlive: md.bool(['keepalive'], false),
-    keepAliveIdle: md.duration(['keepalive.idle'], 0),
+    keepAlive: md.bool(OPTIONS['listener.keepalive'].keys, false),
+    keepAliveIdle: md.duration(OPTIONS['listener.keepalive.idle'].keys, 0),
   };
 }

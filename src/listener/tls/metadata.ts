@@ -1,4 +1,5 @@
 import type { Metadata } from '../../core/metadata.js';
+import { OPTIONS } from '../../config/keys.js';
 
 export interface TlsListenerMetadata {
   /** Bound on a client's TLS handshake, ms; 0 = the listener's default (60 s). */
@@ -15,8 +16,8 @@ export interface TlsListenerMetadata {
  */
 export function parseTlsListenerMetadata(md: Metadata): TlsListenerMetadata {
   return {
-    handshakeTimeout: md.duration(['handshakeTimeout', 'tls.handshakeTimeout'], 0),
-    keepAlive: md.bool(['keepalive'], false),
-    keepAliveIdle: md.duration(['keepalive.idle'], 0),
+    handshakeTimeout: md.duration(OPTIONS['tls.handshakeTimeout'].keys, 0),
+    keepAlive: md.bool(OPTIONS['listener.keepalive'].keys, false),
+    keepAliveIdle: md.duration(OPTIONS['listener.keepalive.idle'].keys, 0),
   };
 }

@@ -1,6 +1,7 @@
 import type { Metadata } from '../../core/metadata.js';
 import { parseWebSocketMetadata } from '../../transport/websocket/metadata.js';
 import type { WebSocketOptions } from '../../transport/websocket/options.js';
+import { OPTIONS } from '../../config/keys.js';
 
 export interface WsListenerMetadata {
   ws: WebSocketOptions;
@@ -13,11 +14,11 @@ export interface WsListenerMetadata {
 
 /** Keys of GOST's `ws`/`wss` listener: the mws keys (facts §9.2) without `mux.*`. */
 export function parseWsListenerMetadata(md: Metadata): WsListenerMetadata {
-  const backlog = md.int(['ws.backlog', 'backlog'], 128);
+  const backlog = md.int(OPTIONS['ws.backlog'].keys, 128);
   return {
-    ws: parseWebSocketMetadata(md),
+    ws: parseWebSocketMetadata(md, 'listener'),
     backlog: backlog > 0 ? backlog : 128,
-    keepAlive: md.bool(['keepalive'], false),
-    keepAliveIdle: md.duration(['keepalive.idle'], 0),
+    keepAlive: md.bool(OPTIONS['listener.keepalive'].keys, false),
+    keepAliveIdle: md.duration(OPTIONS['listener.keepalive.idle'].keys, 0),
   };
 }

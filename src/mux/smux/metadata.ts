@@ -1,6 +1,7 @@
 import { ConfigError } from '../../core/errors.js';
 import type { Metadata } from '../../core/metadata.js';
 import { mergeSmuxDefaults, verifySmuxConfig, type SmuxConfig } from './config.js';
+import { MUX_OPTIONS as OPTIONS } from './option-keys.js';
 
 /**
  * The smux settings of an mws dialer or listener. GOST's dotted keys first, then the spelling of
@@ -9,17 +10,17 @@ import { mergeSmuxDefaults, verifySmuxConfig, type SmuxConfig } from './config.j
  * (GOST only fails later, when a session is created).
  */
 export function parseMuxMetadata(md: Metadata): SmuxConfig {
-  const type = md.string(['mux.type'], 'smux');
+  const type = md.string(OPTIONS['mux.type'].keys, 'smux');
   if (type !== 'smux')
     throw new ConfigError(`${md.path}.mux.type`, `unsupported multiplexer "${type}" (only smux)`);
   const keys = {
-    version: ['mux.version', 'muxVersion'],
-    keepAliveDisabled: ['mux.keepaliveDisabled', 'muxKeepAliveDisabled'],
-    keepAliveInterval: ['mux.keepaliveInterval', 'muxKeepAliveInterval'],
-    keepAliveTimeout: ['mux.keepaliveTimeout', 'muxKeepAliveTimeout'],
-    maxFrameSize: ['mux.maxFrameSize', 'muxMaxFrameSize'],
-    maxReceiveBuffer: ['mux.maxReceiveBuffer', 'muxMaxReceiveBuffer'],
-    maxStreamBuffer: ['mux.maxStreamBuffer', 'muxMaxStreamBuffer'],
+    version: OPTIONS['mux.version'].keys,
+    keepAliveDisabled: OPTIONS['mux.keepaliveDisabled'].keys,
+    keepAliveInterval: OPTIONS['mux.keepaliveInterval'].keys,
+    keepAliveTimeout: OPTIONS['mux.keepaliveTimeout'].keys,
+    maxFrameSize: OPTIONS['mux.maxFrameSize'].keys,
+    maxReceiveBuffer: OPTIONS['mux.maxReceiveBuffer'].keys,
+    maxStreamBuffer: OPTIONS['mux.maxStreamBuffer'].keys,
   } as const;
   const version = md.int(keys.version, 1);
   const bad = (field: keyof typeof keys, msg: string): never => {
