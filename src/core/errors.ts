@@ -3,37 +3,43 @@
  * Protocol errors also say what they do on the wire (`consequence`), so the caller that owns the
  * connection can act on it without string matching.
  */
-export type ErrorCode =
-  | 'ERR_SMUX_BAD_VERSION'
-  | 'ERR_SMUX_BAD_COMMAND'
-  | 'ERR_SMUX_BAD_LENGTH'
-  | 'ERR_SMUX_BAD_CONFIG'
-  | 'ERR_SMUX_SESSION_CLOSED'
-  | 'ERR_SMUX_KEEPALIVE_TIMEOUT'
-  | 'ERR_SMUX_STREAM_CLOSED'
-  | 'ERR_SMUX_GO_AWAY'
-  | 'ERR_SMUX_WINDOW'
-  | 'ERR_WS_HANDSHAKE'
-  | 'ERR_WS_TEXT_MESSAGE'
-  | 'ERR_WS_PROTOCOL'
-  | 'ERR_WS_CLOSED'
-  | 'ERR_WS_PING_TIMEOUT'
-  | 'ERR_DIAL'
-  | 'ERR_DIAL_TIMEOUT'
-  | 'ERR_CONNECT_REFUSED'
-  | 'ERR_HTTP_BAD_REQUEST'
-  | 'ERR_HTTP_PROXY_STATUS'
-  | 'ERR_SOCKS_PROTOCOL'
-  | 'ERR_SOCKS_AUTH'
-  | 'ERR_SOCKS_REPLY'
-  | 'ERR_RELAY_PROTOCOL'
-  | 'ERR_RELAY_STATUS'
-  | 'ERR_BIND'
-  | 'ERR_AUTH'
-  | 'ERR_TLS'
-  | 'ERR_CONFIG_INVALID'
-  | 'ERR_NO_NODE'
-  | 'ERR_ABORTED';
+/**
+ * Every code with its meaning: the README's error table is generated from this (`npm run docs`).
+ * A new code is one line here.
+ */
+export const ERROR_CODES = {
+  ERR_SMUX_BAD_VERSION: 'the peer sent an smux frame with the wrong version byte; the session is closed',
+  ERR_SMUX_BAD_COMMAND: 'the peer sent an unknown smux command; the session is closed',
+  ERR_SMUX_BAD_LENGTH: 'the peer sent an smux frame with an impossible length; the session is closed',
+  ERR_SMUX_BAD_CONFIG: 'an impossible smux setting',
+  ERR_SMUX_SESSION_CLOSED: 'the session ended (peer closed, error); its streams fail with it',
+  ERR_SMUX_KEEPALIVE_TIMEOUT: 'nothing arrived within `muxKeepAliveTimeout`',
+  ERR_SMUX_STREAM_CLOSED:
+    "a write could not complete: stream destroyed, or (v2) waiting for window after the peer's FIN",
+  ERR_SMUX_GO_AWAY: 'stream ids exhausted; the session is replaced',
+  ERR_WS_HANDSHAKE:
+    'the upgrade failed ("bad handshake", with the status), or a reserved header was configured',
+  ERR_WS_TEXT_MESSAGE: 'a text WebSocket message arrived where only binary is allowed',
+  ERR_WS_PROTOCOL: 'a malformed WebSocket frame',
+  ERR_WS_CLOSED: 'the WebSocket closed',
+  ERR_WS_PING_TIMEOUT: 'the peer did not answer pings within twice the ping interval',
+  ERR_DIAL: 'a hop or target could not be reached',
+  ERR_DIAL_TIMEOUT: 'a hop or target did not answer in time',
+  ERR_NO_NODE: 'every node of a hop is marked failed',
+  ERR_HTTP_BAD_REQUEST: 'a client sent a malformed or oversized HTTP request head (answered 400)',
+  ERR_HTTP_PROXY_STATUS: 'the next node answered CONNECT with a non-200 status (message = status line)',
+  ERR_SOCKS_PROTOCOL: 'a malformed SOCKS message',
+  ERR_SOCKS_AUTH: 'SOCKS authentication failed',
+  ERR_SOCKS_REPLY: 'the next SOCKS node refused the request',
+  ERR_RELAY_PROTOCOL: 'a malformed relay message',
+  ERR_RELAY_STATUS: "the relay peer refused (message = GOST's status code and text)",
+  ERR_BIND: 'a reverse-tunnel bind was refused or is impossible (the connector cannot bind)',
+  ERR_TLS: 'certificate or handshake problem',
+  ERR_CONFIG_INVALID: 'configuration error; the message starts with the JSON path of the key',
+  ERR_ABORTED: 'the operation was cancelled (its connection closed, or the service stopping)',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Base of all gost-ts errors. */
 export class TunnelError extends Error {

@@ -3,6 +3,7 @@
  * one folder and one line here.
  */
 import { Registry } from './registry.js';
+import { OPTIONS } from '../config/keys.js';
 import type { ServerTlsOptions } from '../core/types.js';
 import type { ConnectorEntry, DialerEntry, HandlerEntry, HandlerInput, ListenerEntry } from './plugins.js';
 import { TcpListener } from '../listener/tcp/listener.js';
@@ -90,7 +91,7 @@ export function createBuiltinRegistries(): Registries {
   const listeners = new Registry<ListenerEntry>('listener')
     .register('tcp', {
       create: ({ addr, metadata }) =>
-        new TcpListener({ addr, keepAlive: metadata.bool(['keepalive'], false) }),
+        new TcpListener({ addr, keepAlive: metadata.bool(OPTIONS['listener.keepalive'].keys, false) }),
     })
     .register('tls', {
       tls: true,
