@@ -79,13 +79,15 @@ export async function runDemo(argv: string[]): Promise<number> {
   }
   out(ok ? 'demo: OK — one WebSocket session carried both connections' : 'demo: FAILED');
   if (serve && ok) {
-    out(
-      `serving; use ${clientAddr} as your HTTP/SOCKS proxy (curl -x http://${clientAddr} http://127.0.0.1:${originPort}/). Ctrl-C stops.`,
-    );
-    await new Promise<void>((resolve) => {
+    // Listen for Ctrl-C before saying so: a signal that arrives first would kill the process.
+    const stopped = new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());
     });
+    out(
+      `serving; use ${clientAddr} as your HTTP/SOCKS proxy (curl -x http://${clientAddr} http://127.0.0.1:${originPort}/). Ctrl-C stops.`,
+    );
+    await stopped;
   }
   await client.close();
   await server.close();
