@@ -5,7 +5,10 @@ import { once } from 'node:events';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cliPath, runCli, startCli } from '../helpers/cli.js';
+import { waitFor } from '../helpers/net.js';
 
 /** Runs gost-ts expecting failure: exit code 1 and exactly one stderr line matching `re`. */
 async function expectOneLineError(args: string[], re: RegExp, env?: NodeJS.ProcessEnv): Promise<void> {
@@ -114,4 +117,80 @@ test('-O yaml prints the normalised config of the spec command', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /type: mws/);
   assert.match(r.stdout, /path: \/ws/);
+});
+
+test('-O refuses a config that would not build, with one line naming the problem', () =>
+  expectOneLineError(
+    ['-L', ':0', '-F', 'http+mws://127.0.0.1:1?mux.maxFrameSize=70000', '-O', 'yaml'],
+    /mux\.maxFrameSize: 70000 is larger than 65535/,
+  ));
+
+test('-O names a GOST type gost-ts does not implement', () =>
+  expectOneLineError(
+    ['-L', 'relay+mws://:0', '-O', 'yaml'],
+    /handler type "relay" is GOST's but not implemented/,
+  ));
+
+test('a typo in a scheme falls back as GOST does, with a warning naming it (-O: on stderr)', async () => {
+  const r = await runCli(['-L', 'http+mwz://127.0.0.1:0', '-O', 'yaml']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /listener:\n\s+type: tcp/);
+  assert.match(r.stderr, /^gost-ts: warning: unknown listener type "mwz"; using "tcp" as GOST does/m);
+});
+
+test('a typo in a scheme is a warn log line when the service runs', async (t) => {
+  const cli = await startCli(['-L', 'http+mwz://127.0.0.1:0']);
+  t.after(() => cli.stop());
+  const line = await cli.waitForLine(/unknown listener type/);
+  const entry = JSON.parse(line) as { level: number; listener: string; msg: string };
+  assert.equal(entry.level, 40);
+  assert.equal(entry.listener, 'mwz');
+});
+
+test('-C sources are checked together: a service in one file uses a chain from another', async () => {
+  const chains = file('chains.yaml', 'chains:\n- name: c1\n  hops:\n  - nodes:\n    - addr: 127.0.0.1:1\n');
+  const services = file(
+    'services.yaml',
+    'services:\n- addr: 127.0.0.1:0\n  handler: {type: http, chain: c1}\n',
+  );
+  const r = await runCli([
+    '-C',
+    chains,
+    '-C',
+    services,
+    '-L',
+    '127.0.0.1:0',
+    '-F',
+    'http://127.0.0.1:2',
+    '-O',
+    'json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const c = JSON.parse(r.stdout) as { services: Array<{ name: string; handler: { chain: string } }> };
+  assert.deepEqual(
+    c.services.map((s) => [s.name, s.handler.chain]),
+    [
+      ['service-0', 'c1'],
+      ['service-1', 'chain-0'],
+    ],
+  );
+});
+
+test('log.output writes the log to a file; log.format text is warned about there', async (t) => {
+  const logFile = join(dir, 'gost.log');
+  const cfg = file(
+    'log.yaml',
+    `services:\n- addr: 127.0.0.1:0\nlog: {level: info, format: text, output: ${JSON.stringify(logFile)}}\n`,
+  );
+  const proc = spawn(process.execPath, [cliPath, '-C', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  t.after(() => proc.kill('SIGKILL'));
+  const read = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  await waitFor(() => read().includes('gost-ts started'), 15_000, `"gost-ts started" in ${logFile}`);
+  assert.match(
+    read(),
+    /log\.format \\"text\\" is not supported; writing JSON lines|log.format "text" is not supported/,
+  );
+  assert.equal(stderr, '', 'nothing on stderr');
 });
