@@ -92,6 +92,12 @@ describe('the option table', () => {
     assert.match(bypass.join('\n'), /not supported.*"key":"bypass"/);
   });
 
+  it("the builder's held lines are written once the config built (unverified TLS dialer)", async () => {
+    const w = await warningsOf(['-L', '127.0.0.1:0', '-F', 'mwss://127.0.0.1:1']);
+    assert.equal(w.length, 1, w.join('\n'));
+    assert.match(w[0] ?? '', /^tls: server certificate not verified/);
+  });
+
   it('an option nobody knows is an error naming it', async () => {
     await assert.rejects(warningsOf(['-L', 'mws://127.0.0.1:0?pth=/ws']), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
