@@ -2,6 +2,7 @@
  * `npm run docs`: regenerates the README's tables from their single sources, between marker
  * comments `<!-- generated:NAME -->` … `<!-- /generated:NAME -->`:
  *
+ *   flags              the parser's flag table (`FLAGS`, `src/config/cmdline.ts`)
  *   types              the registries (`src/registry/builtins.ts`)
  *   options-GROUP      the option table (`src/config/keys.ts`), one table per group
  *   options-ignored    the option table's `status: 'ignored'` keys
@@ -17,6 +18,7 @@ import { allOptions, type OptionGroup, type OptionSpec } from '../src/config/key
 import { implementedTypes } from '../src/registry/builtins.js';
 import { ERROR_CODES } from '../src/core/errors.js';
 import { STRATEGY_NAMES } from '../src/chain/selector.js';
+import { FLAGS } from '../src/config/cmdline.js';
 
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
@@ -82,9 +84,21 @@ function errorsTable(): string {
   );
 }
 
+function flagsTable(): string {
+  return table(
+    ['flag', 'meaning'],
+    Object.entries(FLAGS).map(([name, f]) => {
+      const names = [`-${name}`, ...(f.aliases ?? []).map((a) => `--${a}`)];
+      const flag = names.map((n) => code(f.arg === undefined ? n : `${n} ${f.arg}`)).join(', ');
+      return [flag, `${f.help}${f.example === undefined ? '' : ` ${code(f.example)}`}`];
+    }),
+  );
+}
+
 /** Every generated section by marker name. */
 export function sections(): Record<string, string> {
   return {
+    flags: flagsTable(),
     types: typesTable(),
     'options-mws': optionTable('mws'),
     'options-tls': optionTable('tls'),

@@ -4,6 +4,7 @@
  */
 import { allOptions, type OptionGroup, type OptionSpec, type Where } from '../config/keys.js';
 import { STRATEGY_NAMES } from '../chain/selector.js';
+import { FLAGS } from '../config/cmdline.js';
 import { implementedTypes } from '../registry/builtins.js';
 
 const LISTEN_SIDE: readonly Where[] = ['handler', 'listener', 'service'];
@@ -35,6 +36,19 @@ function wrap(text: string, indent: string, width = 100): string {
   return lines.join('\n');
 }
 
+/** The flag section, from the parser's own table (`FLAGS`). */
+function flags(): string {
+  return Object.entries(FLAGS)
+    .map(([name, f]) => {
+      const names = [name, ...(f.aliases ?? [])].map((n) =>
+        n.length > 1 && f.aliases?.includes(n) ? `--${n}` : `-${n}`,
+      );
+      const head = `  ${names.join(', ')}${f.arg === undefined ? '' : ` ${f.arg}`}`;
+      return `${head}\n${wrap(f.help, '      ')}${f.example === undefined ? '' : `\n      e.g. ${f.example}`}`;
+    })
+    .join('\n');
+}
+
 function params(group: OptionGroup): string {
   return allOptions()
     .filter(([, o]) => o.group === group && o.status === 'applied')
@@ -63,22 +77,7 @@ export function helpText(): string {
 A GOST v3 compatible tunnel. Every flag may be written -L x, -L=x or --L x.
 
 Flags:
-  -L URL         Run a service (repeatable).              -L http+mws://:8443?path=/ws
-  -F URL         Add a hop to chain "chain-0", in order; every -L service goes through the chain
-                 (repeatable).                            -F http+mws://SERVER:8443?path=/ws
-  -C SOURCE      Load a config: a .yaml/.yml/.json file, - (stdin), an http(s):// URL or inline
-                 JSON (repeatable; merged in order and checked as one config, then -L/-F are added;
-                 their default names continue after the files').   -C gost.yaml
-  -O yaml|json   Check that the config builds, print it and exit.   -L :8080 -F mws://SERVER:8443 -O yaml
-  -D             Debug logging.                           -D
-  -DD            Trace logging.                           -DD
-  -metrics ADDR  Metrics service address (?path= sets the path).   -metrics :9000?path=/metrics
-  -api ADDR      GOST's web API: accepted, not implemented (warned)  -api :18080
-  -workers N     gost-ts only: run the services in N processes sharing the listening ports; each
-                 connection and WebSocket session lives in one; auto = one per core (default 1;
-                 config key workers).                     -workers auto
-  -V, --version  Print the version and exit.
-  -h, --help     Print this help and exit.
+${flags()}
 
 URL grammar:
   [scheme://][user:pass@]host[:port][/targets][?key=value&...]

@@ -37,21 +37,77 @@ export interface CliArgs {
 
 type FlagKind = 'list' | 'string' | 'bool';
 
-const FLAGS: Readonly<Record<string, FlagKind>> = {
-  L: 'list',
-  F: 'list',
-  C: 'list',
-  O: 'string',
-  D: 'bool',
-  DD: 'bool',
-  V: 'bool',
-  version: 'bool',
-  h: 'bool',
-  help: 'bool',
-  metrics: 'string',
-  api: 'string',
-  workers: 'string',
+export interface FlagSpec {
+  readonly kind: FlagKind;
+  /** Other spellings (`--version` for `-V`). */
+  readonly aliases?: readonly string[];
+  /** The value's placeholder in usage lines. */
+  readonly arg?: string;
+  /** What it does, for `--help` and the README's flag table. */
+  readonly help: string;
+  readonly example?: string;
+}
+
+/**
+ * Every flag gost-ts reads: the parser, `--help` and the README's flag table come from this.
+ * A new flag is one entry here plus its field in `CliArgs`.
+ */
+export const FLAGS: Readonly<Record<string, FlagSpec>> = {
+  L: {
+    kind: 'list',
+    arg: 'URL',
+    help: 'Run a service (repeatable): handler+listener://[user:pass@]host:port[/targets][?k=v&...].',
+    example: '-L http+mws://:8443?path=/ws',
+  },
+  F: {
+    kind: 'list',
+    arg: 'URL',
+    help: 'Add a hop to the chain every -L service uses (repeatable: several -F = a multi-hop chain, in order): connector+dialer://[user:pass@]host:port[,host2:port...][?k=v&...].',
+    example: '-F http+mws://SERVER:8443?path=/ws',
+  },
+  C: {
+    kind: 'list',
+    arg: 'SOURCE',
+    help: "Load a config: a .yaml/.yml/.json file, - (stdin), an http(s):// URL or inline JSON (repeatable: merged in order and checked as one config, so a service may use another file's chain; -L/-F are added last and their default names continue after the files').",
+    example: '-C gost.yaml',
+  },
+  O: {
+    kind: 'string',
+    arg: 'yaml|json',
+    help: 'Build the config (nothing listens), print it and exit; a config that would not run is an error.',
+    example: '-L :8080 -F mws://SERVER:8443 -O yaml',
+  },
+  D: { kind: 'bool', help: 'Debug logging.' },
+  DD: { kind: 'bool', help: 'Trace logging.' },
+  metrics: {
+    kind: 'string',
+    arg: 'ADDR',
+    help: 'Serve Prometheus metrics at ADDR (path /metrics; ?path= changes it).',
+    example: '-metrics :9000?path=/metrics',
+  },
+  api: {
+    kind: 'string',
+    arg: 'ADDR',
+    help: "GOST's web API: accepted, not implemented (a warning is logged).",
+    example: '-api :18080',
+  },
+  workers: {
+    kind: 'string',
+    arg: 'N',
+    help: 'gost-ts only: run the services in N processes sharing the listening ports; each connection and WebSocket session lives in one; auto = one per core (default 1; config key workers).',
+    example: '-workers auto',
+  },
+  V: { kind: 'bool', aliases: ['version'], help: 'Print the version and exit.' },
+  h: { kind: 'bool', aliases: ['help'], help: 'Print the full option reference and exit.' },
 };
+
+/** Flag name (aliases included) → its canonical name. */
+const FLAG_NAMES: ReadonlyMap<string, string> = new Map(
+  Object.entries(FLAGS).flatMap(([name, f]) => [
+    [name, name],
+    ...(f.aliases ?? []).map((a) => [a, name] as const),
+  ]),
+);
 
 function parseBoolFlag(name: string, value: string): boolean {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
@@ -88,10 +144,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
     if (name === '' || name.startsWith('-')) throw new ConfigError('', `bad flag syntax: ${arg}`);
-    const kind = FLAGS[name];
-    if (kind === undefined) throw new ConfigError(`-${name}`, 'unknown flag (see --help)');
+    const canonical = FLAG_NAMES.get(name);
+    const kind = canonical === undefined ? undefined : FLAGS[canonical]?.kind;
+    if (canonical === undefined || kind === undefined)
+      throw new ConfigError(`-${name}`, 'unknown flag (see --help)');
     if (kind === 'bool') {
-      bools[name] = eq >= 0 ? parseBoolFlag(name, body.slice(eq + 1)) : true;
+      bools[canonical] = eq >= 0 ? parseBoolFlag(name, body.slice(eq + 1)) : true;
       continue;
     }
     let value: string;
@@ -103,8 +161,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       value = next;
       i++;
     }
-    if (kind === 'list') lists[name as 'L' | 'F' | 'C'].push(value);
-    else strings[name] = value;
+    if (kind === 'list') lists[canonical as 'L' | 'F' | 'C'].push(value);
+    else strings[canonical] = value;
   }
   const output = strings['O'];
   if (output !== undefined && output !== 'yaml' && output !== 'json') {
@@ -117,8 +175,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     configs: lists.C,
     ...(output === undefined ? {} : { output }),
     ...(logLevel === undefined ? {} : { logLevel }),
-    version: Boolean(bools['V'] || bools['version']),
-    help: Boolean(bools['h'] || bools['help']),
+    version: Boolean(bools['V']),
+    help: Boolean(bools['h']),
     ...(strings['metrics'] === undefined ? {} : { metricsAddr: strings['metrics'] }),
     ...(strings['api'] === undefined ? {} : { apiAddr: strings['api'] }),
     ...(strings['workers'] === undefined ? {} : { workers: parseWorkers(strings['workers'], '-workers') }),

@@ -23,5 +23,5 @@ test('the generated tables hold every error code and every option key', () => {
 });
 
 test('a README without a marked section is refused, not silently left stale', async () => {
-  await assert.rejects(renderReadme('# nothing here\n'), /no "<!-- generated:types -->" section/);
+  await assert.rejects(renderReadme('# nothing here\n'), /no "<!-- generated:flags -->" section/);
 });

@@ -14,7 +14,10 @@ export interface Socks5ConnectorMetadata {
 }
 
 export function parseSocks5ConnectorMetadata(md: Metadata): Socks5ConnectorMetadata {
-  const out: Socks5ConnectorMetadata = { noTLS: md.bool(OPTIONS['socks5.notls'].keys, false), mux: parseMuxMetadata(md) };
+  const out: Socks5ConnectorMetadata = {
+    noTLS: md.bool(OPTIONS['socks5.notls'].keys, false),
+    mux: parseMuxMetadata(md),
+  };
   const timeout = md.duration(OPTIONS['connector.timeout'].keys, 0);
   if (timeout > 0) out.timeoutMs = timeout;
   return out;
