@@ -6,6 +6,7 @@
  *   types              the registries (`src/registry/builtins.ts`)
  *   options-GROUP      the option table (`src/config/keys.ts`), one table per group
  *   options-ignored    the option table's `status: 'ignored'` keys
+ *   config-ignored     config file keys accepted and ignored (`IGNORED_KEYS`, `src/config/keys.ts`)
  *   errors             `ERROR_CODES` (`src/core/errors.ts`)
  *
  * `npm run docs -- --check` exits 1 when the README differs (test/docs/readme-tables.test.ts does
@@ -14,7 +15,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
-import { allOptions, type OptionGroup, type OptionSpec } from '../src/config/keys.js';
+import { IGNORED_KEYS, allOptions, type OptionGroup, type OptionSpec } from '../src/config/keys.js';
 import { implementedTypes } from '../src/registry/builtins.js';
 import { ERROR_CODES } from '../src/core/errors.js';
 import { STRATEGY_NAMES } from '../src/chain/selector.js';
@@ -62,6 +63,14 @@ function ignoredList(): string {
     .join('\n');
 }
 
+/** Config file keys accepted and ignored, per struct (`IGNORED_KEYS`). */
+function ignoredFileKeys(): string {
+  return Object.entries(IGNORED_KEYS)
+    .filter(([, keys]) => keys.length > 0)
+    .map(([struct, keys]) => `- ${struct}: ${keys.map(code).join(', ')}`)
+    .join('\n');
+}
+
 function typesTable(): string {
   const t = implementedTypes();
   const row = (kind: string, names: readonly string[]): string[] => [kind, names.map(code).join(', ')];
@@ -105,6 +114,7 @@ export function sections(): Record<string, string> {
     'options-selector': optionTable('selector'),
     'options-proxy': optionTable('proxy'),
     'options-ignored': ignoredList(),
+    'config-ignored': ignoredFileKeys(),
     errors: errorsTable(),
   };
 }
