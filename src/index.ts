@@ -9,10 +9,14 @@
  */
 import { buildConfigFromArgs, parseArgs } from './config/cmdline.js';
 import type { Config } from './config/types.js';
+import type { LoadOptions } from './config/decode.js';
 
-/** GOST command-line flags (`-L`, `-F`, `-C`, ...) to a validated config. */
-export async function configFromArgs(argv: readonly string[]): Promise<Config> {
-  return buildConfigFromArgs(parseArgs(argv));
+/**
+ * GOST command-line flags (`-L`, `-F`, `-C`, ...) to a validated config. `options.onWarning` and
+ * `options.onIgnoredKey` hear what the command line accepts but does not act on.
+ */
+export async function configFromArgs(argv: readonly string[], options: LoadOptions = {}): Promise<Config> {
+  return buildConfigFromArgs(parseArgs(argv), options);
 }
 
 // Building and running
@@ -20,7 +24,7 @@ export { buildRuntime, type BuildOptions } from './config/build.js';
 export { Runtime } from './runtime/runtime.js';
 export { installGcHeadroom, growingPercentFor, DEFAULT_GC_HEADROOM } from './runtime/gc-headroom.js';
 export { Service, type ServiceStats } from './service/service.js';
-export { loadConfigSource, parseConfigText, toYaml, toJson } from './config/load.js';
+export { loadConfigSource, parseConfigText, toYaml, toJson, type LoadOptions } from './config/load.js';
 export { OPTIONS, type OptionSpec } from './config/keys.js';
 export type * from './config/types.js';
 export { createBuiltinRegistries, type Registries } from './registry/builtins.js';
