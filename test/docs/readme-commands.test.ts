@@ -12,6 +12,8 @@
  *     which the brief forbids here): the script must exist and run what the README says it runs.
  *   - `bin`: package installation commands (`npm install -g .`, `npx gost-ts`): the package's bin
  *     entry must be the built CLI, executable, with a node shebang.
+ *   - `test`: a README section whose own test runs its commands from the README text (the reverse
+ *     tunnels): the command must be in that section and the test file must read it.
  *
  * A README command without an entry fails, and so does an entry the README no longer shows. To add
  * a README command: add its text to `HOW` (and, for a new scenario, a case in `runScenario`).
@@ -42,10 +44,17 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 type How =
   | { kind: 'scenario'; scenario: Scenario }
   | { kind: 'cli'; args: string[]; expect: RegExp }
-  | { kind: 'script'; script: string; runs: RegExp; args?: string[] }
-  | { kind: 'bin' };
+  | { kind: 'script'; script: string; runs: RegExp; args?: string[]; parsed?: object }
+  | { kind: 'bin' }
+  | { kind: 'test'; file: string; section: string };
 
 type Scenario = 'spec' | 'mwss' | 'mux-v2' | 'config-file' | 'port-forward';
+
+const REVERSE: How = {
+  kind: 'test',
+  file: 'test/e2e/reverse-readme.test.ts',
+  section: '## Reverse tunnels and UDP',
+};
 
 const HOW: Record<string, How> = {
   'npm run demo': { kind: 'cli', args: ['demo'], expect: /^demo: OK/m },
@@ -53,11 +62,12 @@ const HOW: Record<string, How> = {
   'npm test': { kind: 'script', script: 'test', runs: /scripts\/test\.sh/ },
   'npm ci && npm run build': { kind: 'script', script: 'build', runs: /tsc -p tsconfig\.build\.json/ },
   'npm run bench': { kind: 'script', script: 'bench', runs: /bench\/run\.ts/ },
-  'npm run bench -- --mux-version 2 --repeat 3': {
+  'npm run bench -- --repeat 3': {
     kind: 'script',
     script: 'bench',
     runs: /bench\/run\.ts/,
-    args: ['--mux-version', '2', '--repeat', '3'],
+    args: ['--repeat', '3'],
+    parsed: { repeat: 3 },
   },
   'npm run lint': { kind: 'script', script: 'lint', runs: /eslint/ },
   'npm run typecheck': { kind: 'script', script: 'typecheck', runs: /tsc/ },
@@ -69,6 +79,14 @@ const HOW: Record<string, How> = {
   },
   'node dist/cli/main.js': { kind: 'cli', args: ['-V'], expect: /^gost-ts \d+\.\d+\.\d+/ },
   'npm install -g .': { kind: 'bin' },
+  'gost-ts -L "socks5+mws://:8443?path=/ws&bind=true"': REVERSE,
+  'gost-ts -L rtcp://:2222/127.0.0.1:22 -F "socks5+mws://server:8443?path=/ws"': REVERSE,
+  'gost-ts -L "relay+mws://:8443?path=/ws&bind=true"': REVERSE,
+  'gost-ts -L rtcp://:2222/127.0.0.1:22 -F "relay+mws://server:8443?path=/ws"': REVERSE,
+  'gost-ts -L "relay+mws://user:pass@:8443?path=/ws"': REVERSE,
+  'gost-ts -L tcp://:8080/10.0.0.5:80 -F "relay+mws://user:pass@server:8443?path=/ws"': REVERSE,
+  'gost-ts -L "relay+mws://:8443/10.0.0.5:22?path=/ws"': REVERSE,
+
   'npx gost-ts': { kind: 'bin' },
   'gost-ts -L http+mws://:8443?path=/ws': { kind: 'scenario', scenario: 'spec' },
   'gost-ts -L :8080 -F http+mws://SERVER:8443?path=/ws': { kind: 'scenario', scenario: 'spec' },
@@ -103,7 +121,8 @@ function readmeCommands(): string[] {
     }
   }
   const prose = readme.replace(fence, '');
-  for (const m of prose.matchAll(/`((?:gost-ts|npm|npx|node|curl|bash) [^`]+)`/g)) out.push(m[1] ?? '');
+  // Inline commands; `gost-ts started` (a log line) is not one.
+  for (const m of prose.matchAll(/`((?:gost-ts -|(?:npm|npx|node|curl|bash) )[^`]+)`/g)) out.push(m[1] ?? '');
   return [...new Set(out)];
 }
 
@@ -314,9 +333,24 @@ test('README npm scripts exist and run what the README says', () => {
       assert.ok(existsSync(join(root, file)), `${cmd}: ${file} exists`);
     // The bench itself is not run here (it takes the machine for minutes); its arguments are parsed.
     if (how.args !== undefined) {
-      const opts = parseBenchArgs(how.args);
-      assert.deepEqual([opts.muxVersions, opts.repeat], [[1, 2], 3], cmd);
+      const opts = parseBenchArgs(how.args) as unknown as Record<string, unknown>;
+      for (const [k, v] of Object.entries(how.parsed ?? {})) assert.deepEqual(opts[k], v, `${cmd}: ${k}`);
     }
+  }
+});
+
+test('README sections with their own test: the command is in the section, the test reads it', () => {
+  for (const [cmd, how] of Object.entries(HOW)) {
+    if (how.kind !== 'test') continue;
+    const start = readme.indexOf(how.section);
+    assert.ok(start >= 0, `README has "${how.section}"`);
+    const end = readme.indexOf('\n## ', start + how.section.length);
+    assert.ok(readme.slice(start, end < 0 ? undefined : end).includes(cmd), `${cmd} is in ${how.section}`);
+    const source = readFileSync(join(root, how.file), 'utf8');
+    assert.ok(
+      source.includes('README.md') && source.includes(how.section),
+      `${how.file} reads ${how.section}`,
+    );
   }
 });
 

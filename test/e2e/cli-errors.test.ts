@@ -126,10 +126,7 @@ test('-O refuses a config that would not build, with one line naming the problem
   ));
 
 test('-O names a GOST type gost-ts does not implement', () =>
-  expectOneLineError(
-    ['-L', 'relay+mws://:0', '-O', 'yaml'],
-    /handler type "relay" is GOST's but not implemented/,
-  ));
+  expectOneLineError(['-L', 'ss+mws://:0', '-O', 'yaml'], /handler type "ss" is GOST's but not implemented/));
 
 test('a typo in a scheme falls back as GOST does, with a warning naming it (-O: on stderr)', async () => {
   const r = await runCli(['-L', 'http+mwz://127.0.0.1:0', '-O', 'yaml']);
