@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import type { Metadata } from '../core/metadata.js';
+import { OPTIONS } from '../config/keys.js';
 
 /**
  * Which addresses a client may ask a server to bind (`bind.allow`, beyond GOST, which binds
@@ -32,9 +33,9 @@ function parseRule(text: string, path: string): BindRule {
 
 /** `bind.allow`: a comma-separated string or a list of rules. */
 export function parseBindRules(md: Metadata): readonly BindRule[] {
-  const key = md.presentKey('bind.allow');
+  const key = md.presentKey(...OPTIONS['bind.allow'].keys);
   if (key === undefined) return DEFAULT_BIND_RULES;
-  const raw = md.raw('bind.allow');
+  const raw = md.raw(...OPTIONS['bind.allow'].keys);
   const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
   const rules = items.filter((s) => s.trim() !== '').map((s) => parseRule(s, `${md.path}.${key}`));
   if (rules.length === 0) throw new ConfigError(`${md.path}.${key}`, 'empty bind rule list');

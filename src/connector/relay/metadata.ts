@@ -1,6 +1,7 @@
 import type { Metadata } from '../../core/metadata.js';
 import { parseMuxMetadata } from '../../mux/smux/metadata.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
+import { OPTIONS } from '../../config/keys.js';
 
 /** What the `relay` connector reads from its metadata (go-gost/x connector/relay/metadata.go). */
 export interface RelayConnectorMetadata {
@@ -13,8 +14,11 @@ export interface RelayConnectorMetadata {
 }
 
 export function parseRelayConnectorMetadata(md: Metadata): RelayConnectorMetadata {
-  const out: RelayConnectorMetadata = { noDelay: md.bool(['nodelay'], false), mux: parseMuxMetadata(md) };
-  const timeout = md.duration(['connectTimeout'], 0);
+  const out: RelayConnectorMetadata = {
+    noDelay: md.bool(OPTIONS['relay.nodelay'].keys, false),
+    mux: parseMuxMetadata(md),
+  };
+  const timeout = md.duration(OPTIONS['relay.connectTimeout'].keys, 0);
   if (timeout > 0) out.timeoutMs = timeout;
   return out;
 }

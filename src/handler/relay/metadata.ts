@@ -2,6 +2,7 @@ import type { Metadata } from '../../core/metadata.js';
 import { parseBindRules, type BindRule } from '../../bind/policy.js';
 import { parseMuxMetadata } from '../../mux/smux/metadata.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
+import { OPTIONS } from '../../config/keys.js';
 
 /** What the `relay` handler reads from its metadata (go-gost/x handler/relay/metadata.go). */
 export interface RelayHandlerMetadata {
@@ -20,14 +21,14 @@ export interface RelayHandlerMetadata {
 export const DEFAULT_RELAY_READ_TIMEOUT_MS = 15_000;
 
 export function parseRelayHandlerMetadata(md: Metadata): RelayHandlerMetadata {
-  const readTimeout = md.duration(['readTimeout'], DEFAULT_RELAY_READ_TIMEOUT_MS);
-  const publicAddr = md.string(['relay.publicAddr', 'publicAddr']);
+  const readTimeout = md.duration(OPTIONS['handler.readTimeout'].keys, DEFAULT_RELAY_READ_TIMEOUT_MS);
+  const publicAddr = md.string(OPTIONS['relay.publicAddr'].keys);
   // GOST's relay handler reads `nodelay` (send the response at once rather than with the first
   // bytes from the target); this handler always answers at once, so the key is accepted and unused.
-  md.bool(['nodelay'], false);
+  md.bool(OPTIONS['relay.nodelay'].keys, false);
   return {
     readTimeoutMs: readTimeout > 0 ? readTimeout : DEFAULT_RELAY_READ_TIMEOUT_MS,
-    bind: md.bool(['bind'], false),
+    bind: md.bool(OPTIONS['socks5.bind'].keys, false),
     bindRules: parseBindRules(md),
     ...(publicAddr ? { publicAddr } : {}),
     mux: parseMuxMetadata(md),

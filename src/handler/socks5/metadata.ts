@@ -31,14 +31,14 @@ export const DEFAULT_SOCKS_READ_TIMEOUT_MS = 15_000;
 
 export function parseSocks5HandlerMetadata(md: Metadata): Socks5HandlerMetadata {
   const readTimeout = md.duration(OPTIONS['handler.readTimeout'].keys, DEFAULT_SOCKS_READ_TIMEOUT_MS);
-  const publicAddr = md.string(['socks.publicAddr', 'publicAddr']);
+  const publicAddr = md.string(OPTIONS['socks5.publicAddr'].keys);
   return {
     readTimeoutMs: readTimeout > 0 ? readTimeout : DEFAULT_SOCKS_READ_TIMEOUT_MS,
     noTLS: md.bool(OPTIONS['socks5.notls'].keys, false),
     bind: md.bool(OPTIONS['socks5.bind'].keys, false),
     bindRules: parseBindRules(md),
     ...(publicAddr ? { publicAddr } : {}),
-    compat: md.bool(['comp'], false),
+    compat: md.bool(OPTIONS['socks5.comp'].keys, false),
     mux: parseMuxMetadata(md),
     udp: md.bool(OPTIONS['handler.udp'].keys, false),
     udpBufferSize: Math.max(0, md.int(['udp.bufferSize', 'udpBufferSize'], 0)) || DEFAULT_UDP_BUFFER_SIZE,
