@@ -12,8 +12,8 @@
  *     which the brief forbids here): the script must exist and run what the README says it runs.
  *   - `bin`: package installation commands (`npm install -g .`, `npx gost-ts`): the package's bin
  *     entry must be the built CLI, executable, with a node shebang.
- *   - `test`: a README section whose own test runs its commands from the README text (the reverse
- *     tunnels): the command must be in that section and the test file must read it.
+ *   - `test`: a README section whose own test runs its commands from the README text (reverse
+ *     tunnels, UDP): the command must be in that section and the test file must read it.
  *
  * A README command without an entry fails, and so does an entry the README no longer shows. To add
  * a README command: add its text to `HOW` (and, for a new scenario, a case in `runScenario`).
@@ -56,6 +56,8 @@ const REVERSE: How = {
   section: '## Reverse tunnels and UDP',
 };
 
+const UDP: How = { kind: 'test', file: 'test/e2e/readme-udp.test.ts', section: '### UDP' };
+
 const HOW: Record<string, How> = {
   'npm run demo': { kind: 'cli', args: ['demo'], expect: /^demo: OK/m },
   'npm run demo -- --serve': { kind: 'cli', args: ['demo', '--serve'], expect: /^serving; use /m },
@@ -79,6 +81,10 @@ const HOW: Record<string, How> = {
   },
   'node dist/cli/main.js': { kind: 'cli', args: ['-V'], expect: /^gost-ts \d+\.\d+\.\d+/ },
   'npm install -g .': { kind: 'bin' },
+  'gost-ts -L "socks5+mws://:8443?udp=true&bind=true"': UDP,
+  'gost-ts -L udp://:5353/1.1.1.1:53 -F socks5+mws://server:8443': UDP,
+  'gost-ts -L rudp://:5353/127.0.0.1:53 -F socks5+mws://server:8443': UDP,
+  'gost-ts -L "socks5://:1080?udp=true" -F socks5+mws://server:8443': UDP,
   'gost-ts -L "socks5+mws://:8443?path=/ws&bind=true"': REVERSE,
   'gost-ts -L rtcp://:2222/127.0.0.1:22 -F "socks5+mws://server:8443?path=/ws"': REVERSE,
   'gost-ts -L "relay+mws://:8443?path=/ws&bind=true"': REVERSE,
