@@ -214,7 +214,7 @@ async function hostile(
   const closed = once(session, 'close') as Promise<[Error | undefined]>;
   a.on('error', () => {});
   a.write(bytes);
-  const [err] = await closed;
+  const [err] = await bounded(closed, 5000, 'the session to close on bad input');
   return { session, err, raw: a };
 }
 
@@ -261,7 +261,7 @@ test('bad input: a truncated frame followed by close ends the session cleanly', 
   session.on('stream', (s: SmuxStream) => streams.push(s));
   const closed = once(session, 'close') as Promise<[Error | undefined]>;
   a.end(Buffer.concat([encodeControl(1, CMD_SYN, 3), encodePsh(1, 3, Buffer.alloc(100)).subarray(0, 40)]));
-  const [err] = await closed;
+  const [err] = await bounded(closed, 5000, 'the session to close after the truncated frame');
   assert.ok(hasCode(err, 'ERR_SMUX_SESSION_CLOSED'), String(err));
   assert.equal(streams.length, 1);
   assert.ok(streams[0]?.destroyed);
@@ -273,7 +273,7 @@ test('a client session refuses peer-opened streams with FIN', async (t) => {
   let accepted = 0;
   client.on('stream', () => (accepted += 1));
   const s = server.openStream();
-  await once(s.resume(), 'end');
+  await bounded(once(s.resume(), 'end'), 5000, 'the FIN refusing the stream');
   assert.equal(accepted, 0);
 });
 
