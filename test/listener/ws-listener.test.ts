@@ -192,6 +192,7 @@ describe('wss listener + dialer', () => {
     s.on('error', () => {});
     await once(s, 'connect');
     await bounded(once(s, 'close'), 5000, 'handshakeTimeout (200 ms) to close the stalled client');
+    assert.equal(s.destroyed, true);
   });
 });
 

@@ -101,7 +101,7 @@ for (const name of ['Upgrade', 'Sec-WebSocket-Key', 'connection']) {
       assert.match(err.message, /duplicate header/);
       return true;
     });
-    assert.equal(await peer.closesWithin(2000), true);
+    assert.equal(await peer.closesWithin(5000), true);
     assert.equal(peer.received.length, 0, 'no byte may reach the server');
   });
 }
