@@ -17,6 +17,8 @@ export function tcpConnect(addr: string, opts: AbortOptions = {}): Promise<Conn>
       port: hp.port,
       autoSelectFamily: true,
       noDelay: true,
+      // A target's FIN must not end what we still send it (half-close); relay() ends it in turn.
+      allowHalfOpen: true,
     });
     const cleanup = (): void => {
       opts.signal?.removeEventListener('abort', onAbort);

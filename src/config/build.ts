@@ -155,8 +155,9 @@ class Builder {
     const services: Service[] = [];
     for (const [i, svc] of this.config.services.entries())
       services.push(await this.buildService(svc, `services[${i}]`, chains));
-    // The whole config built: now the held lines (certificates, warnings) may be written.
-    for (const [level, args] of this.pendingLogs) Reflect.apply(this.log[level], this.log, args);
+    // The config is valid: what was said while building it can now be written.
+    for (const [level, args] of this.pendingLogs.splice(0))
+      (this.log[level] as (...a: unknown[]) => void).apply(this.log, args);
     return new Runtime({ services, chains, log: this.log });
   }
 

@@ -174,6 +174,13 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** `host:port` of the client, for logs and auth decisions. */
   clientAddr: string;
+  /**
+   * Marks the connection as one the handler could not serve (GOST: its Handle returned an error): a
+   * malformed or refused request, failed authentication, a failed dial. The service counts it in
+   * `gost_service_handler_errors_total` and names `reason` in its log. Absent when a handler runs
+   * without a service.
+   */
+  fail?: (reason: string) => void;
 }
 
 /**
@@ -203,7 +210,7 @@ export interface PluginContext {
 /** What a service reports about its connections (metrics implement it). */
 export interface ConnectionObserver {
   connectionOpened(service: string): void;
-  /** `bytesIn`: read from the client; `bytesOut`: written to it. `failed`: the handler threw. */
+  /** `bytesIn`: read from the client; `bytesOut`: written to it. `failed`: the handler could not serve it. */
   connectionClosed(service: string, stats: { bytesIn: number; bytesOut: number; failed: boolean }): void;
   /** UDP sessions and dropped datagrams of a service (`gost_udp_*`). */
   udp?(service: string): UdpObserver;

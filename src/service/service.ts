@@ -82,19 +82,22 @@ export class Service {
     log.debug('accepted');
     this.observer?.connectionOpened(this.name);
     const started = Date.now();
-    let failed = false;
+    let failure: string | undefined;
+    const fail = (reason: string): void => {
+      failure ??= reason;
+    };
     this.handler
-      .handle(conn, { router: this.router, log, signal: abort.signal, clientAddr: client })
+      .handle(conn, { router: this.router, log, signal: abort.signal, clientAddr: client, fail })
       .catch((err: unknown) => {
-        failed = true;
+        fail((err as Error).message);
         log.warn({ err: (err as Error).message }, 'handler failed');
       })
       .finally(() => {
         this.open.delete(conn);
         if (!conn.destroyed) conn.destroy();
         const bytes = byteCounts(conn);
-        this.observer?.connectionClosed(this.name, { ...bytes, failed });
-        log.debug({ ms: Date.now() - started, ...bytes }, 'closed');
+        this.observer?.connectionClosed(this.name, { ...bytes, failed: failure !== undefined });
+        log.debug({ ms: Date.now() - started, ...bytes, ...(failure ? { failed: failure } : {}) }, 'closed');
       });
   }
 

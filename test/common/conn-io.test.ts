@@ -4,6 +4,7 @@ import net from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import { endGracefully, writeAsync } from '../../src/common/conn-io.js';
 import { SocketSet, closeServer, listen, readToEnd } from '../helpers/proxy-test-utils.js';
+import { bounded } from '../helpers/net.js';
 
 describe('endGracefully', () => {
   it('delivers the reply even when the peer sent data nobody read (no RST)', async (t) => {
@@ -24,7 +25,7 @@ describe('endGracefully', () => {
     const got = readToEnd(c);
     c.write(Buffer.alloc(256 * 1024, 0x41));
     assert.equal((await got).toString(), 'HTTP/1.1 400 Bad Request\r\n\r\n');
-    await Promise.all(closed);
+    await bounded(Promise.all(closed), 5000, 'endGracefully to resolve once the client closed');
   });
 
   it('destroys after waitMs when the peer never closes', async () => {
@@ -36,7 +37,7 @@ describe('endGracefully', () => {
       },
     });
     const t0 = Date.now();
-    await endGracefully(s, 'bye', 50);
+    await bounded(endGracefully(s, 'bye', 50), 5000, 'endGracefully to give up after 50 ms');
     assert.ok(s.destroyed);
     assert.ok(Date.now() - t0 >= 45);
   });
@@ -45,7 +46,12 @@ describe('endGracefully', () => {
     const s = new PassThrough();
     s.destroy();
     await new Promise((r) => setImmediate(r));
-    await endGracefully(s, 'x');
+    // "At once": on the same turn, not after the 2 s close wait.
+    let resolved = false;
+    const done = endGracefully(s, 'x').then(() => (resolved = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(resolved, true, 'endGracefully waited on a stream that was already closed');
+    await done;
   });
 });
 

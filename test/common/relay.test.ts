@@ -11,6 +11,7 @@ import {
   waitClose,
   waitFor,
 } from '../helpers/proxy-test-utils.js';
+import { bounded } from '../helpers/net.js';
 
 /** A connected loopback TCP pair [client, server side], both allowHalfOpen, destroyed in t.after. */
 async function tcpPair(t: TestContext): Promise<[net.Socket, net.Socket]> {
@@ -50,7 +51,7 @@ describe('relay', () => {
     far.end(down);
     assert.equal((await farGot).length, up.length);
     assert.equal((await clientGot).length, down.length);
-    const res = await done;
+    const res = await bounded(done, 10_000, 'the relay to finish');
     assert.equal(res.aToB, up.length);
     assert.equal(res.bToA, down.length);
     assert.equal(res.error, undefined);
@@ -68,7 +69,7 @@ describe('relay', () => {
     });
     client.end('request');
     assert.equal((await clientGot).toString(), 'late reply to request');
-    const res = await done;
+    const res = await bounded(done, 10_000, 'the relay to finish');
     assert.equal(res.aToB, 7);
   });
 
@@ -78,7 +79,7 @@ describe('relay', () => {
     client.resume();
     const t0 = Date.now();
     client.end('bye');
-    await done;
+    await bounded(done, 10_000, 'the relay to finish');
     const elapsed = Date.now() - t0;
     assert.ok(elapsed >= 90, `closed too early (${elapsed} ms)`);
     assert.ok(elapsed < 3000, `linger not applied (${elapsed} ms)`);
@@ -90,7 +91,7 @@ describe('relay', () => {
     const { client, a, b, done } = await relayed(t);
     client.resume();
     a.destroy(new Error('boom'));
-    const res = await done;
+    const res = await bounded(done, 10_000, 'the relay to finish');
     assert.equal(res.error?.message, 'boom');
     assert.ok(b.destroyed);
   });
@@ -99,7 +100,7 @@ describe('relay', () => {
     const { client, b, far, done } = await relayed(t);
     const farEnded = readToEnd(far);
     client.resetAndDestroy();
-    await done;
+    await bounded(done, 10_000, 'the relay to finish');
     assert.ok(b.destroyed);
     // b was destroyed, so the far end sees EOF.
     await farEnded;
@@ -111,7 +112,7 @@ describe('relay', () => {
     client.resume();
     far.resume();
     ac.abort();
-    await done;
+    await bounded(done, 10_000, 'the relay to finish');
     assert.ok(a.destroyed && b.destroyed);
   });
 
@@ -159,7 +160,7 @@ describe('relay', () => {
     const got = await farGot;
     assert.equal(got.length, written);
     far.end();
-    const res = await done;
+    const res = await bounded(done, 10_000, 'the relay to finish');
     assert.equal(res.aToB, written);
   });
 
@@ -186,7 +187,7 @@ describe('relay', () => {
     y.d.push('to-x');
     x.d.push(null);
     y.d.push(null);
-    const res = await done;
+    const res = await bounded(done, 10_000, 'the relay to finish');
     assert.equal(Buffer.concat(y.out).toString(), 'to-y');
     assert.equal(Buffer.concat(x.out).toString(), 'to-x');
     assert.deepEqual(res, { aToB: 4, bToA: 4 });

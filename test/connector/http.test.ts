@@ -16,6 +16,7 @@ import {
   startHandlerServer,
   waitFor,
 } from '../helpers/proxy-test-utils.js';
+import { bounded } from '../helpers/net.js';
 
 const ctx = { log: silentLogger };
 const REQ = 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nUser-Agent: Go-http-client/1.1\r\n';
@@ -50,7 +51,14 @@ describe('HttpConnector', () => {
         setTimeout(() => s.write('\n'), 40);
       });
     });
-    await new HttpConnector().connect(await srv.dial(), 'tcp', 'a:1', ctx);
+    const conn = await srv.dial();
+    const out = await bounded(
+      new HttpConnector().connect(conn, 'tcp', 'a:1', ctx),
+      5000,
+      'the connector to accept the split 200',
+    );
+    assert.equal(out, conn, 'the tunnel is the dialed connection');
+    assert.equal(out.destroyed, false);
   });
 
   it('a non-200 status rejects with the status line and destroys the conn', async (t) => {
@@ -98,7 +106,10 @@ describe('HttpConnector', () => {
     const ac = new AbortController();
     const p = new HttpConnector().connect(await silent.dial(), 'tcp', 'a:1', { ...ctx, signal: ac.signal });
     ac.abort();
-    await assert.rejects(p, (e: unknown) => e instanceof TunnelError && e.code === 'ERR_ABORTED');
+    await assert.rejects(
+      bounded(p, 5000, 'the aborted connect to reject'),
+      (e: unknown) => e instanceof TunnelError && e.code === 'ERR_ABORTED',
+    );
 
     await assert.rejects(
       new HttpConnector().connect(await silent.dial(), 'udp', 'a:1', ctx),

@@ -18,7 +18,9 @@ import {
   startHandlerServer,
   startHttpOrigin,
   waitClose,
+  waitFor,
 } from '../helpers/proxy-test-utils.js';
+import { bounded } from '../helpers/net.js';
 
 const OK_200 = 'HTTP/1.1 200 Connection established\r\nProxy-Agent: gost/3.0\r\n\r\n';
 const E503 = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nProxy-Agent: gost/3.0\r\n\r\n';
@@ -358,10 +360,10 @@ describe('HttpHandler: write boundaries', () => {
       clientAddr: 'test',
     });
     client.push('CONNECT smtp.example:25 HTTP/1.1\r\n\r\n');
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => writes.length >= 2, 5000, 'the 200 and the greeting');
     assert.deepEqual(writes, [OK_200, '220 greeting\r\n']);
     client.push(null);
     upstream.push(null);
-    await done;
+    await bounded(done, 5000, 'the handler to finish after both ends');
   });
 });

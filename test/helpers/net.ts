@@ -68,3 +68,21 @@ export async function echoServer(): Promise<{
     },
   };
 }
+
+/**
+ * Resolves with what `p` gives, or rejects naming `what` after ms: a test that waits for an event
+ * fails fast with a message when the event never comes, instead of at the runner's timeout.
+ */
+export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -7,6 +7,7 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { goPeerMissingReason, startGoPeer } from '../helpers/go-peer.js';
 import type { GoPeer } from '../helpers/go-peer.js';
+import { bounded } from '../helpers/net.js';
 
 const skip = goPeerMissingReason();
 
@@ -200,7 +201,8 @@ void test('go-peer: version mismatch fails cleanly (server closes the session)',
       const closed = new Promise<void>((res) => sock.on('close', () => res()));
       sock.on('error', () => undefined);
       await server.waitForLine(/^SESSION_CLOSED accept: invalid protocol$/);
-      await closed; // the forward's CONNECT fails, so the local connection is closed
+      // The forward's CONNECT fails, so the local connection is closed.
+      await bounded(closed, 10_000, 'the local connection to close');
       await client.waitForLine(/^SESSION_READ_ERROR /);
     },
   );

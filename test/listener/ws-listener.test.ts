@@ -18,7 +18,7 @@ import { parseWsDialerMetadata } from '../../src/dialer/ws/metadata.js';
 import { WebSocketDuplex } from '../../src/transport/websocket/ws-duplex.js';
 import { resolveClientTls, resolveServerTls } from '../../src/common/tls-server.js';
 import { tcpDialContext } from '../helpers/mws.js';
-import { readAll, waitFor } from '../helpers/net.js';
+import { bounded, readAll, waitFor } from '../helpers/net.js';
 import { makeTestPki, type TestPki } from '../tls/pki.js';
 import { echoConn, echoRoundTrip, recordingLogger } from '../tls/support.js';
 
@@ -107,16 +107,18 @@ describe('ws listener + dialer', () => {
     const data = randomBytes(300_000);
     conn.end(data);
     await waitFor(() => received.length === 1, 5000, 'the accepted connection');
-    assert.deepEqual(await received[0], data);
+    assert.deepEqual(await bounded(received[0] as Promise<Buffer>, 10_000, 'the end of the stream'), data);
   });
 
   test('close() closes live connections', async (t) => {
     const l = await startWs(t, {});
     const conn = await wsDialer().dial(l.address(), tcpDialContext());
     conn.on('error', () => {});
-    const closed = once(conn, 'close');
-    await l.close();
-    await closed;
+    let closedAt = 0;
+    const closed = once(conn, 'close').then(() => (closedAt = Date.now()));
+    await bounded(l.close(), 5000, 'listener close()');
+    await bounded(closed, 5000, 'the live connection to close');
+    assert.ok(closedAt > 0 && conn.destroyed, 'the live connection is closed');
   });
 
   test('a connection upgraded while the listener is not accepting is closed', async (t) => {
@@ -124,7 +126,11 @@ describe('ws listener + dialer', () => {
     (l as unknown as { onConn: undefined }).onConn = undefined; // as during close()
     const conn = await wsDialer().dial(l.address(), tcpDialContext());
     conn.on('error', () => {});
-    await once(conn, 'close');
+    const got = readAll(conn);
+    conn.write('anyone there?');
+    await bounded(once(conn, 'close'), 5000, 'the unaccepted connection to close');
+    assert.equal((await got).length, 0, 'nobody echoed');
+    assert.equal(conn.destroyed, true);
   });
 });
 
@@ -185,9 +191,8 @@ describe('wss listener + dialer', () => {
     const s = net.connect(Number(l.address().split(':')[1]), '127.0.0.1');
     s.on('error', () => {});
     await once(s, 'connect');
-    const started = Date.now();
-    await once(s, 'close');
-    assert.ok(Date.now() - started < 3000);
+    await bounded(once(s, 'close'), 5000, 'handshakeTimeout (200 ms) to close the stalled client');
+    assert.equal(s.destroyed, true);
   });
 });
 

@@ -95,13 +95,14 @@ test("the default 101 is exactly gorilla's (status line, Upgrade, Connection, Ac
 for (const key of ['handshakeTimeout', 'ws.handshakeTimeout'] as const) {
   test(`listener ${key}=500ms: a silent client is disconnected at ≈500 ms`, async (t) => {
     const { port } = await listenerRig(t, { [key]: '500ms' });
-    const r = await rawExchange(port, [], { timeoutMs: 3000 });
+    // Upper bounds leave room for a loaded machine; without the option the wait is 60 s.
+    const r = await rawExchange(port, [], { timeoutMs: 6000 });
     assert.equal(r.closed, true);
-    assert.ok(r.elapsed >= 400 && r.elapsed < 1500, `closed after ${r.elapsed} ms`);
+    assert.ok(r.elapsed >= 400 && r.elapsed < 5000, `closed after ${r.elapsed} ms`);
     // A request that never completes is cut at the same deadline.
-    const p = await rawExchange(port, 'GET /ws HTTP/1.1\r\nHost: x\r\n', { timeoutMs: 3000 });
+    const p = await rawExchange(port, 'GET /ws HTTP/1.1\r\nHost: x\r\n', { timeoutMs: 6000 });
     assert.equal(p.closed, true);
-    assert.ok(p.elapsed >= 400 && p.elapsed < 1500, `closed after ${p.elapsed} ms`);
+    assert.ok(p.elapsed >= 400 && p.elapsed < 5000, `closed after ${p.elapsed} ms`);
   });
 }
 
@@ -124,11 +125,11 @@ for (const key of ['readHeaderTimeout', 'ws.readHeaderTimeout'] as const) {
   test(`listener ${key}=500ms: a client stalling inside its request head is disconnected at ≈500 ms`, async (t) => {
     const { port } = await listenerRig(t, { [key]: '500ms' });
     const r = await rawExchange(port, ['GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'Connection: Up'], {
-      timeoutMs: 4000,
+      timeoutMs: 6000,
       gapMs: 50,
     });
     assert.equal(r.closed, true, 'disconnected');
-    assert.ok(r.elapsed >= 400 && r.elapsed < 2000, `closed after ${r.elapsed} ms`);
+    assert.ok(r.elapsed >= 400 && r.elapsed < 5000, `closed after ${r.elapsed} ms`);
   });
 }
 
@@ -200,7 +201,7 @@ test('listener without enableCompression: no extension line, plain frames, RSV1 
   c.sendBinary(encodePsh(1, 3, Buffer.from('x')), { compress: true });
   const close = await c.waitFrame((f) => f.opcode === 8);
   assert.equal(close.payload.readUInt16BE(0), 1002);
-  assert.equal(await c.closesWithin(2000), true);
+  assert.equal(await c.closesWithin(5000), true);
 });
 
 test('listener with compression, client without offer: no extension, plain frames', async (t) => {

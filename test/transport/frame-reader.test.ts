@@ -32,13 +32,18 @@ function feed(r: WsFrameReader, wire: Buffer, cuts: number[]): void {
   }
 }
 
-function expectError(fn: () => void, code: string, closeCode: number): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof WsFrameError);
-    assert.equal(err.code, code);
-    assert.equal(err.closeCode, closeCode);
-    return true;
-  });
+/** Asserts that `fn` throws a WsFrameError with this code and close code; `what` names the case in every failure. */
+function expectError(fn: () => void, code: string, closeCode: number, what = 'frame'): void {
+  assert.throws(
+    fn,
+    (err: unknown) => {
+      assert.ok(err instanceof WsFrameError, `${what}: expected a WsFrameError, got ${String(err)}`);
+      assert.equal(err.code, code, `${what}: error code`);
+      assert.equal(err.closeCode, closeCode, `${what}: close code`);
+      return true;
+    },
+    `${what}: the reader accepted it`,
+  );
 }
 
 describe('WsFrameReader', () => {
@@ -187,8 +192,7 @@ describe('WsFrameReader', () => {
     ];
     for (const [name, wire, expectMasked, code, closeCode] of cases) {
       const { r } = reader(expectMasked);
-      expectError(() => r.push(wire), code, closeCode);
-      assert.ok(true, name);
+      expectError(() => r.push(wire), code, closeCode, name);
     }
   });
 

@@ -111,6 +111,7 @@ export class MwsDialer implements Dialer {
       host: this.opts.host ?? addr,
       pingInterval: this.opts.pingInterval,
       signal,
+      log: ctx.log,
     });
     ws.on('error', (err: Error) => log.debug({ addr, err: err.message }, 'mws: websocket error'));
     const session = new SmuxSession(ws, {

@@ -39,6 +39,7 @@ export class WsDialer implements Dialer {
       host: this.opts.host ?? addr,
       pingInterval: this.opts.pingInterval,
       signal,
+      log: ctx.log,
     });
   }
 

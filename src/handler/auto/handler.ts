@@ -43,6 +43,7 @@ export class AutoHandler implements Handler {
       first = b[0] ?? 0;
     } catch (err) {
       ctx.log.debug({ err, client: ctx.clientAddr }, 'auto: no data');
+      ctx.fail?.('auto: no data');
       conn.destroy();
       return;
     } finally {
@@ -54,6 +55,7 @@ export class AutoHandler implements Handler {
       await target.handle(conn, ctx);
     } catch (err) {
       ctx.log.warn({ err, client: ctx.clientAddr }, 'auto: handler failed');
+      ctx.fail?.('auto: handler failed');
     } finally {
       if (!conn.destroyed) conn.destroy();
     }

@@ -54,6 +54,7 @@ export class ForwardHandler implements Handler {
     } catch (err) {
       this.markFailed(target);
       ctx.log.warn({ target, err: (err as Error).message }, 'forward: dial failed');
+      ctx.fail?.('forward: dial failed');
       conn.destroy();
       return;
     }

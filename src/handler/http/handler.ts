@@ -90,11 +90,13 @@ export class HttpHandler implements Handler {
       } catch (err) {
         // GOST: an unparsable request closes the stream without a reply.
         log.debug({ err, client: ctx.clientAddr }, 'http: cannot read request');
+        ctx.fail?.('http: cannot read request');
         return;
       }
       await this.serve(conn, head, ctx, log);
     } catch (err) {
       log.warn({ err: toError(err), client: ctx.clientAddr }, 'http: handler failed');
+      ctx.fail?.('http: handler failed');
     } finally {
       if (!conn.destroyed) conn.destroy();
     }
@@ -104,6 +106,7 @@ export class HttpHandler implements Handler {
     const target = resolveTarget(head);
     if (head.method === 'PRI' || target.kind === 'bad') {
       log.debug({ method: head.method, target: head.target }, 'http: not a proxy request');
+      ctx.fail?.('http: not a proxy request');
       await endGracefully(conn, encodeBadRequest({ header: this.opts.header }));
       return;
     }
@@ -114,6 +117,7 @@ export class HttpHandler implements Handler {
       if (!authenticator.authenticate(username, password)) {
         const keepAlive = (getHeader(head.headers, 'Proxy-Connection') ?? '').toLowerCase() === 'keep-alive';
         log.debug({ user: username }, 'http: proxy authentication required');
+        ctx.fail?.('http: proxy authentication required');
         await endGracefully(
           conn,
           encodeProxyAuthRequired({
@@ -128,6 +132,7 @@ export class HttpHandler implements Handler {
 
     if (getHeader(head.headers, 'X-Gost-Protocol') === 'udp') {
       log.debug('http: UDP-over-HTTP is not supported');
+      ctx.fail?.('http: UDP-over-HTTP is not supported');
       await endGracefully(conn, UDP_FORBIDDEN);
       return;
     }
@@ -143,6 +148,7 @@ export class HttpHandler implements Handler {
       upstream = await ctx.router.dial('tcp', addr, { signal: ctx.signal, log });
     } catch (err) {
       log.info({ err: toError(err), dst: addr }, 'http: dial failed');
+      ctx.fail?.('http: dial failed');
       await endGracefully(
         conn,
         encodeServiceUnavailable({ proxyAgent: this.proxyAgent, header: this.opts.header }),
@@ -155,6 +161,7 @@ export class HttpHandler implements Handler {
       await writeAsync(conn, encodeConnectEstablished(this.proxyAgent));
     } catch (err) {
       log.debug({ err: toError(err) }, 'http: client went away before the 200');
+      ctx.fail?.('http: client went away before the 200');
       upstream.destroy();
       return;
     }
@@ -175,6 +182,7 @@ export class HttpHandler implements Handler {
       upstream = await ctx.router.dial('tcp', target.addr, { signal: ctx.signal, log });
     } catch (err) {
       log.info({ err: toError(err), dst: target.addr }, 'http: dial failed');
+      ctx.fail?.('http: dial failed');
       await endGracefully(conn, FORWARD_SERVICE_UNAVAILABLE);
       return;
     }
@@ -183,6 +191,7 @@ export class HttpHandler implements Handler {
       await writeAsync(upstream, encodeForwardHead(head, target));
     } catch (err) {
       log.debug({ err: toError(err) }, 'http: upstream write failed');
+      ctx.fail?.('http: upstream write failed');
       upstream.destroy();
       await endGracefully(conn, FORWARD_SERVICE_UNAVAILABLE);
       return;

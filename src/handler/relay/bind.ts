@@ -33,6 +33,7 @@ export async function handleRelayBind(
   const blog = log.child({ cmd: 'bind', bind: address });
   if (!opts.enabled) {
     blog.warn('relay: BIND is disabled (set bind=true to allow it)');
+    ctx.fail?.('relay: BIND is disabled');
     await endGracefully(conn, encodeRelayResponse(STATUS_FORBIDDEN));
     return;
   }
@@ -40,6 +41,7 @@ export async function handleRelayBind(
   const refused = checkBindAllowed(opts.rules, host, port);
   if (refused !== undefined) {
     blog.warn({ reason: refused }, 'relay: BIND refused');
+    ctx.fail?.('relay: BIND refused');
     await endGracefully(conn, encodeRelayResponse(STATUS_FORBIDDEN));
     return;
   }
@@ -48,6 +50,7 @@ export async function handleRelayBind(
     server = await listenForBind(address);
   } catch (err) {
     blog.warn({ reason: describeListenError(err as Error, address) }, 'relay: BIND failed');
+    ctx.fail?.('relay: BIND failed');
     await endGracefully(conn, encodeRelayResponse(STATUS_SERVICE_UNAVAILABLE));
     return;
   }

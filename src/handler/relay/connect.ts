@@ -20,6 +20,7 @@ export async function connectAndRelay(
 ): Promise<boolean> {
   if (target === '') {
     log.info('relay: CONNECT without a target address');
+    ctx.fail?.('relay: CONNECT without a target address');
     await endGracefully(conn, encodeRelayResponse(STATUS_BAD_REQUEST));
     return true;
   }
@@ -28,6 +29,7 @@ export async function connectAndRelay(
     upstream = await ctx.router.dial('tcp', target, { signal: ctx.signal, log });
   } catch (err) {
     log.info({ err: toError(err).message, dst: target }, 'relay: dial failed');
+    ctx.fail?.('relay: dial failed');
     await endGracefully(conn, encodeRelayResponse(opts.failStatus));
     return false;
   }

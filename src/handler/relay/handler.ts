@@ -68,12 +68,14 @@ export class RelayHandler implements Handler {
         ).value;
       } catch (err) {
         log.info({ err: toError(err).message }, 'relay: bad request');
+        ctx.fail?.('relay: bad request');
         return;
       }
       const facts = featureFacts(req.features);
       const { authenticator } = this.opts;
       if (authenticator && !authenticator.authenticate(facts.username, facts.password)) {
         log.info({ user: facts.username }, 'relay: authentication failed');
+        ctx.fail?.('relay: authentication failed');
         await endGracefully(conn, encodeRelayResponse(STATUS_UNAUTHORIZED));
         return;
       }
@@ -81,6 +83,7 @@ export class RelayHandler implements Handler {
       const udp = req.udp || facts.network === NETWORK_UDP;
       if (udp) {
         rlog.info({ cmd: req.cmd }, 'relay: UDP is not supported by this server');
+        ctx.fail?.('relay: UDP is not supported by this server');
         await endGracefully(conn, encodeRelayResponse(STATUS_BAD_REQUEST));
         return;
       }
@@ -118,11 +121,13 @@ export class RelayHandler implements Handler {
           return;
         default:
           rlog.info({ cmd: req.cmd }, 'relay: unknown command');
+          ctx.fail?.('relay: unknown command');
           await endGracefully(conn, encodeRelayResponse(STATUS_BAD_REQUEST));
           return;
       }
     } catch (err) {
       log.debug({ err: toError(err).message }, 'relay: handler failed');
+      ctx.fail?.('relay: handler failed');
     } finally {
       if (!conn.destroyed) conn.destroy();
     }

@@ -58,21 +58,25 @@ export class Socks4Handler implements Handler {
         ).value;
       } catch (err) {
         log.debug({ err, client: ctx.clientAddr }, 'socks4: bad request');
+        ctx.fail?.('socks4: bad request');
         return;
       }
       const { authenticator } = this.opts;
       if (authenticator && !authenticator.authenticate(req.userId, '')) {
         log.debug({ user: req.userId }, 'socks4: user id rejected');
+        ctx.fail?.('socks4: user id rejected');
         await endGracefully(conn, encodeSocks4Reply(SOCKS4_REJECTED_USERID));
         return;
       }
       if (req.cmd !== SOCKS4_CMD_CONNECT) {
         log.debug({ cmd: req.cmd }, 'socks4: unsupported command');
+        ctx.fail?.('socks4: unsupported command');
         return;
       }
       await this.connect(conn, joinHostPort(req.host, req.port), ctx, log);
     } catch (err) {
       log.debug({ err: toError(err), client: ctx.clientAddr }, 'socks4: handler failed');
+      ctx.fail?.('socks4: handler failed');
     } finally {
       if (!conn.destroyed) conn.destroy();
     }
@@ -85,6 +89,7 @@ export class Socks4Handler implements Handler {
       upstream = await ctx.router.dial('tcp', target, { signal: ctx.signal, log });
     } catch (err) {
       log.info({ err: toError(err), dst: target }, 'socks4: dial failed');
+      ctx.fail?.('socks4: dial failed');
       await endGracefully(conn, encodeSocks4Reply(SOCKS4_FAILED));
       return;
     }
@@ -93,6 +98,7 @@ export class Socks4Handler implements Handler {
       await writeAsync(conn, encodeSocks4Reply(SOCKS4_GRANTED));
     } catch (err) {
       log.debug({ err: toError(err) }, 'socks4: client went away before the reply');
+      ctx.fail?.('socks4: client went away before the reply');
       upstream.destroy();
       return;
     }

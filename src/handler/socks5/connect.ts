@@ -24,6 +24,7 @@ export async function handleConnect(
     upstream = await ctx.router.dial('tcp', target, { signal: ctx.signal, log });
   } catch (err) {
     log.info({ err: toError(err), dst: target }, 'socks5: dial failed');
+    ctx.fail?.('socks5: dial failed');
     await endGracefully(conn, encodeReply(REP_NETWORK_UNREACHABLE));
     return;
   }
@@ -34,6 +35,7 @@ export async function handleConnect(
     await writeAsync(conn, encodeReply(REP_SUCCEEDED, bindHost, bindPort));
   } catch (err) {
     log.debug({ err: toError(err) }, 'socks5: client went away before the reply');
+    ctx.fail?.('socks5: client went away before the reply');
     upstream.destroy();
     return;
   }

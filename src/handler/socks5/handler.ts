@@ -104,6 +104,7 @@ export class Socks5Handler implements Handler {
         methods = (await read(parseGreeting, MAX_GREETING_BYTES)).value.methods;
       } catch (err) {
         log.debug({ err, client: ctx.clientAddr }, 'socks5: bad greeting');
+        ctx.fail?.('socks5: bad greeting');
         return;
       }
       const { authenticator } = this.opts;
@@ -113,6 +114,7 @@ export class Socks5Handler implements Handler {
       });
       if (method === undefined) {
         log.debug({ methods }, 'socks5: no acceptable method');
+        ctx.fail?.('socks5: no acceptable method');
         await endGracefully(conn, encodeMethodSelection(METHOD_NO_ACCEPTABLE));
         return;
       }
@@ -129,10 +131,12 @@ export class Socks5Handler implements Handler {
           creds = (await read(parseUserPassRequest, MAX_USER_PASS_BYTES)).value;
         } catch (err) {
           log.debug({ err }, 'socks5: bad username/password request');
+          ctx.fail?.('socks5: bad username/password request');
           return;
         }
         if (!authenticator.authenticate(creds.username, creds.password)) {
           log.info({ user: creds.username }, 'socks5: authentication failed');
+          ctx.fail?.('socks5: authentication failed');
           await endGracefully(conn, encodeUserPassReply(USER_PASS_FAILURE));
           return;
         }
@@ -144,6 +148,7 @@ export class Socks5Handler implements Handler {
         req = (await read(parseRequest, MAX_REQUEST_BYTES)).value;
       } catch (err) {
         log.debug({ err }, 'socks5: bad request');
+        ctx.fail?.('socks5: bad request');
         return;
       }
       const target = joinHostPort(req.addr.host, req.addr.port);
@@ -163,6 +168,7 @@ export class Socks5Handler implements Handler {
           return;
         case CMD_BIND:
           log.info({ target }, 'socks5: classic BIND refused (only GOST MUX BIND 0xF2 is served)');
+          ctx.fail?.('socks5: classic BIND refused');
           await endGracefully(
             conn,
             encodeReply(this.opts.bind ? REP_COMMAND_NOT_SUPPORTED : REP_NOT_ALLOWED),
@@ -176,11 +182,13 @@ export class Socks5Handler implements Handler {
           return;
         default:
           log.debug({ cmd: req.cmd }, 'socks5: unsupported command');
+          ctx.fail?.('socks5: unsupported command');
           await endGracefully(conn, encodeReply(REP_COMMAND_NOT_SUPPORTED));
           return;
       }
     } catch (err) {
       log.debug({ err: toError(err), client: ctx.clientAddr }, 'socks5: handler failed');
+      ctx.fail?.('socks5: handler failed');
     } finally {
       if (!conn.destroyed) conn.destroy();
       if (!accepted.destroyed) accepted.destroy();

@@ -46,6 +46,7 @@ export async function handleMuxBind(
   const blog = log.child({ cmd: 'mbind', bind: address });
   if (!opts.enabled) {
     blog.warn('socks5: BIND is disabled (set bind=true to allow it)');
+    ctx.fail?.('socks5: BIND is disabled');
     await endGracefully(conn, encodeReply(REP_NOT_ALLOWED));
     return;
   }
@@ -53,6 +54,7 @@ export async function handleMuxBind(
   const refused = checkBindAllowed(opts.rules, host, port);
   if (refused !== undefined) {
     blog.warn({ reason: refused }, 'socks5: BIND refused');
+    ctx.fail?.('socks5: BIND refused');
     await endGracefully(conn, encodeReply(REP_NOT_ALLOWED));
     return;
   }
@@ -61,6 +63,7 @@ export async function handleMuxBind(
     server = await listenForBind(address);
   } catch (err) {
     blog.warn({ reason: describeListenError(err as Error, address) }, 'socks5: BIND failed');
+    ctx.fail?.('socks5: BIND failed');
     await endGracefully(conn, encodeReply(REP_GENERAL_FAILURE));
     return;
   }

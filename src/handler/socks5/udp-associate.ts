@@ -30,6 +30,7 @@ export async function serveUdpAssociate(
 ): Promise<void> {
   if (!opts.udp) {
     log.debug({ cmd: 'udp' }, 'socks5: UDP ASSOCIATE refused (udp=true not set)');
+    ctx.fail?.('socks5: UDP ASSOCIATE refused');
     await endGracefully(conn, encodeReply(REP_NOT_ALLOWED));
     return;
   }
@@ -41,6 +42,7 @@ export async function serveUdpAssociate(
     client = await SocketPacketConn.bind(joinHostPort(localHost, 0));
   } catch (err) {
     log.warn({ err: toError(err).message }, 'socks5: UDP ASSOCIATE: cannot open a UDP socket');
+    ctx.fail?.('socks5: UDP ASSOCIATE: cannot open a UDP socket');
     await endGracefully(conn, encodeReply(REP_GENERAL_FAILURE));
     return;
   }
@@ -49,6 +51,7 @@ export async function serveUdpAssociate(
     packets = await ctx.router.dialUdp({ signal: ctx.signal, log });
   } catch (err) {
     log.warn({ err: toError(err).message }, 'socks5: UDP ASSOCIATE: no UDP channel');
+    ctx.fail?.('socks5: UDP ASSOCIATE: no UDP channel');
     client.close();
     await endGracefully(conn, encodeReply(REP_GENERAL_FAILURE));
     return;

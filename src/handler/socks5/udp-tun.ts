@@ -40,6 +40,7 @@ export async function serveUdpTun(
       { cmd: 'udp-tun', bind: !relayMode },
       `socks5: UDP-TUN refused (${relayMode ? 'udp' : 'bind'}=true not set)`,
     );
+    ctx.fail?.('socks5: UDP-TUN refused');
     await endGracefully(conn, encodeReply(REP_NOT_ALLOWED));
     return;
   }
@@ -49,6 +50,7 @@ export async function serveUdpTun(
     : checkBindAllowed(opts.bindRules ?? DEFAULT_BIND_RULES, bindHost, addr.port);
   if (refused !== undefined) {
     log.warn({ cmd: 'udp-tun', reason: refused }, 'socks5: UDP-TUN bind refused');
+    ctx.fail?.('socks5: UDP-TUN bind refused');
     await endGracefully(conn, encodeReply(REP_NOT_ALLOWED));
     return;
   }

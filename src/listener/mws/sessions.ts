@@ -5,6 +5,7 @@ import type { SmuxConfig } from '../../mux/smux/config.js';
 import { SmuxSession } from '../../mux/smux/session.js';
 import type { SmuxStream } from '../../mux/smux/stream.js';
 import type { AcceptedWebSocket } from '../../transport/websocket/server.js';
+import { headersForLog, negotiatedExtensions } from '../../transport/websocket/upgrade-log.js';
 
 export interface MwsSessionsOptions {
   mux: SmuxConfig;
@@ -54,7 +55,16 @@ export class MwsSessions {
       return;
     }
     const remote = `${conn.remoteAddress ?? '?'}:${conn.remotePort ?? 0}`;
-    log.debug({ remote, host: request.headers.host, path: request.url }, 'mws: session accepted');
+    log.debug(
+      {
+        remote,
+        host: request.headers.host,
+        path: request.url,
+        header: headersForLog(request.headers),
+        extensions: negotiatedExtensions(conn.ws),
+      },
+      'mws: session accepted',
+    );
     this.sessions.add(session);
     session.on('stream', (stream: SmuxStream) => this.deliver(stream));
     session.once('close', (err) => {

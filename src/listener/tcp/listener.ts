@@ -12,7 +12,9 @@ export interface TcpListenerOptions {
 /** GOST's `tcp` listener: every accepted TCP connection goes to the handler as is. */
 export class TcpListener implements Listener {
   private readonly opts: TcpListenerOptions;
-  private readonly server = net.createServer({ noDelay: true });
+  // allowHalfOpen: a client's FIN must not end our side too; the handler passes it on and the
+  // reply can still come back (half-close). The handler closes the connection when it is done.
+  private readonly server = net.createServer({ noDelay: true, allowHalfOpen: true });
   private readonly tracked = trackSockets(this.server);
 
   constructor(opts: TcpListenerOptions) {

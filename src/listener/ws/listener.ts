@@ -2,6 +2,7 @@ import type { Conn, Listener, ServerTlsOptions } from '../../core/types.js';
 import type { Logger } from '../../core/logger.js';
 import { WebSocketHost } from '../../transport/websocket/host.js';
 import type { AcceptedWebSocket } from '../../transport/websocket/server.js';
+import { headersForLog, negotiatedExtensions } from '../../transport/websocket/upgrade-log.js';
 import type { WebSocketDuplex } from '../../transport/websocket/ws-duplex.js';
 import type { WsListenerMetadata } from './metadata.js';
 
@@ -48,7 +49,13 @@ export class WsListener implements Listener {
       return;
     }
     this.opts.log.debug(
-      { remote: `${conn.remoteAddress ?? '?'}:${conn.remotePort ?? 0}`, host: request.headers.host },
+      {
+        remote: `${conn.remoteAddress ?? '?'}:${conn.remotePort ?? 0}`,
+        host: request.headers.host,
+        path: request.url,
+        header: headersForLog(request.headers),
+        extensions: negotiatedExtensions(conn.ws),
+      },
       'ws: connection accepted',
     );
     this.conns.add(conn);

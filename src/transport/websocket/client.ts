@@ -5,6 +5,8 @@ import WebSocket from 'ws';
 import { TunnelError, toError } from '../../core/errors.js';
 import { deflateOptions, canonicalHeaderKey, requestPath, type WebSocketOptions } from './options.js';
 import { WebSocketDuplex, type CarrierSocket } from './ws-duplex.js';
+import { headersForLog, negotiatedExtensions } from './upgrade-log.js';
+import type { Logger } from '../../core/logger.js';
 
 export interface WebSocketConnectOptions extends WebSocketOptions {
   /** The Host header: GOST sends the node address verbatim (`:8443` included) unless `host` is set. */
@@ -14,6 +16,8 @@ export interface WebSocketConnectOptions extends WebSocketOptions {
   /** Largest message accepted (bytes). */
   maxPayload?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** Where the upgrade request and the negotiated extensions are logged (debug). */
+  log?: Logger | undefined;
 }
 
 /** Headers gorilla refuses in a custom header map ("duplicate header not allowed"). */
@@ -126,7 +130,18 @@ export function websocketConnect(
         }),
       );
     };
-    const onOpen = (): void => finish(undefined);
+    const onOpen = (): void => {
+      opts.log?.debug(
+        {
+          path: requestPath(opts.path),
+          host: headers['Host'],
+          header: headersForLog(headers),
+          extensions: negotiatedExtensions(ws),
+        },
+        'websocket: upgraded',
+      );
+      finish(undefined);
+    };
     const onError = (err: Error): void =>
       finish(new TunnelError('ERR_WS_HANDSHAKE', `websocket: bad handshake: ${err.message}`, { cause: err }));
     const onAbort = (): void => finish(new TunnelError('ERR_ABORTED', 'websocket: handshake aborted'));
