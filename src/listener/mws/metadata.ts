@@ -3,6 +3,7 @@ import { parseMuxMetadata } from '../../mux/smux/metadata.js';
 import type { SmuxConfig } from '../../mux/smux/config.js';
 import { parseWebSocketMetadata } from '../../transport/websocket/metadata.js';
 import type { WebSocketOptions } from '../../transport/websocket/options.js';
+import { DEFAULT_LIMITS } from '../../common/limits.js';
 
 export interface MwsListenerMetadata {
   ws: WebSocketOptions;
@@ -12,6 +13,13 @@ export interface MwsListenerMetadata {
   /** TCP keepalive on accepted connections (the listener's `keepalive` is TCP's, not WebSocket's). */
   keepAlive: boolean;
   keepAliveIdle: number;
+  /** Limits (0 = unbounded): see DEFAULT_LIMITS. */
+  limits: {
+    maxSessions: number;
+    maxHandshakes: number;
+    maxStreams: number;
+    maxPendingStreams: number;
+  };
 }
 
 /** Keys of GOST's mws listener (facts §9.2), aliases included. */
@@ -23,5 +31,20 @@ export function parseMwsListenerMetadata(md: Metadata): MwsListenerMetadata {
     backlog: backlog > 0 ? backlog : 128,
     keepAlive: md.bool(['keepalive'], false),
     keepAliveIdle: md.duration(['keepalive.idle'], 0),
+    limits: {
+      maxSessions: nonNegative(md.int(['maxSessions'], DEFAULT_LIMITS.sessionsPerListener)),
+      maxHandshakes: nonNegative(
+        md.int(['ws.maxHandshakes', 'maxHandshakes'], DEFAULT_LIMITS.handshakesPerListener),
+      ),
+      maxStreams: nonNegative(md.int(['mux.maxStreams', 'muxMaxStreams'], DEFAULT_LIMITS.streamsPerSession)),
+      maxPendingStreams: nonNegative(
+        md.int(['mux.maxPendingStreams', 'muxMaxPendingStreams'], DEFAULT_LIMITS.pendingStreamsPerSession),
+      ),
+    },
   };
+}
+
+/** Limits: a negative value means none, like 0. */
+function nonNegative(n: number): number {
+  return Math.max(0, n);
 }
