@@ -20,6 +20,12 @@ if (unusable !== undefined) {
   process.exit(1);
 }
 const bench = await FaultBench.start();
+// Ctrl-C or a kill still removes the namespaces (exit handlers do not run on a signal).
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    void bench.stop().finally(() => process.exit(130));
+  });
+}
 let ok = false;
 try {
   const r = await cycles(bench, total, Math.min(10, total), faults, (l) => console.log(l));
