@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { freePort, startCli } from '../helpers/cli.js';
 import { echoServer } from '../helpers/net.js';
-import { connectVia, endlessSource, ending, received, within } from './support.js';
+import { connectVia, endlessSource, recvDownload, within } from './support.js';
 
 async function pair(env: NodeJS.ProcessEnv = {}) {
   const port = await freePort();
@@ -57,12 +57,11 @@ describe('graceful stop (SIGTERM)', () => {
       await Promise.all([server.stop('SIGKILL'), client.stop('SIGKILL')]);
       await source.close();
     });
-    const s = await connectVia(proxy, `127.0.0.1:${source.port}`);
-    const end = ending(s);
-    await received(s, 256 * 1024);
+    const download = recvDownload(proxy, `127.0.0.1:${source.port}`);
+    await within(download.flowing, 10_000, 'the download to flow');
     const exited = once(server.proc, 'exit') as Promise<[number | null]>;
     server.proc.kill('SIGTERM');
-    assert.equal((await within(end, 15_000, 'the download to end')).kind, 'reset');
+    assert.equal((await within(download.ended, 15_000, 'the download to end')).kind, 'reset');
     assert.equal((await within(exited, 15_000, 'the server to exit'))[0], 0);
     await server.waitForLine(/grace period over, resetting/, 1000).catch(() => {
       throw new Error(`no "grace period over" log line:\n${server.lines.join('\n')}`);
@@ -76,14 +75,13 @@ describe('graceful stop (SIGTERM)', () => {
       await Promise.all([server.stop('SIGKILL'), client.stop('SIGKILL')]);
       await source.close();
     });
-    const s = await connectVia(proxy, `127.0.0.1:${source.port}`);
-    const end = ending(s);
-    await received(s, 256 * 1024);
+    const download = recvDownload(proxy, `127.0.0.1:${source.port}`);
+    await within(download.flowing, 10_000, 'the download to flow');
     const exited = once(server.proc, 'exit') as Promise<[number | null]>;
     server.proc.kill('SIGTERM');
     await server.waitForLine(/stopping: waiting for open connections/);
     server.proc.kill('SIGTERM');
     assert.equal((await within(exited, 10_000, 'the server to exit on the second SIGTERM'))[0], 0);
-    assert.equal((await within(end, 10_000, 'the download to end')).kind, 'reset');
+    assert.equal((await within(download.ended, 10_000, 'the download to end')).kind, 'reset');
   });
 });

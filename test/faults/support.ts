@@ -1,5 +1,8 @@
 import net from 'node:net';
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 /** How a connection ended, as an application sees it. */
 export interface Ending {
@@ -133,4 +136,33 @@ export async function received(s: net.Socket, n: number, ms = 10_000): Promise<v
     await new Promise((r) => setTimeout(r, 10));
   }
   s.off('data', onData);
+}
+
+/**
+ * A download by download.py (plain recv(2)) through the HTTP proxy on 127.0.0.1:`proxyPort`:
+ * `flowing` resolves once 256 KiB arrived, `ended` with how it ended. Used where a reset must be
+ * told from a clean end: a Node reader may see a reset that arrives right after a read that left
+ * data behind as a clean end (libuv reports EOF on the hang-up without reading the error).
+ */
+export function recvDownload(
+  proxyPort: number,
+  target: string,
+): { flowing: Promise<void>; ended: Promise<Ending> } {
+  const script = fileURLToPath(new URL('./download.py', import.meta.url));
+  const app = spawn('python3', [script, '127.0.0.1', String(proxyPort), target], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let onFlowing: () => void = () => {};
+  const flowing = new Promise<void>((r) => (onFlowing = r));
+  const ended = new Promise<Ending>((resolve) => {
+    createInterface({ input: app.stdout }).on('line', (line) => {
+      const [kind, bytes] = line.split(' ');
+      if (kind === 'flowing') onFlowing();
+      else if (kind === 'end' || kind === 'reset') resolve({ kind, bytes: Number(bytes) });
+      else resolve({ kind: 'error', code: line, bytes: Number(bytes) });
+    });
+    app.once('exit', () => resolve({ kind: 'error', code: 'exited without a result', bytes: 0 }));
+  });
+  void ended.then(() => onFlowing());
+  return { flowing, ended };
 }
