@@ -18,6 +18,11 @@ if [ "$with_go" = 1 ]; then
   # The browser dialer's tests run Debian's headless Chromium; the proxy tests run nginx in front.
   [ -x /usr/bin/chromium ] || apt_needed+=(chromium)
   [ -x /usr/sbin/nginx ] || apt_needed+=(nginx)
+  # The fault matrix: network namespaces (ip), packet drops and resets (iptables), and an
+  # application that reads with plain recv(2) (python3).
+  command -v ip >/dev/null 2>&1 || apt_needed+=(iproute2)
+  command -v iptables >/dev/null 2>&1 || apt_needed+=(iptables)
+  command -v python3 >/dev/null 2>&1 || apt_needed+=(python3)
 fi
 if [ "${#apt_needed[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -20,6 +20,7 @@ import { DEFAULT_GC_HEADROOM, installGcHeadroom } from '../runtime/gc-headroom.j
 import cluster from 'node:cluster';
 import { resolveWorkers } from '../config/workers.js';
 import { reportReady, runPrimary, workerSlot } from './workers.js';
+import { parseDuration } from '../core/duration.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -46,15 +47,35 @@ function gcHeadroomFromEnv(): number {
   return Number(raw) * 1024 * 1024;
 }
 
-function installShutdown(runtime: Runtime, log: Logger): (signal: string) => void {
+/** GOST_TS_STOP_GRACE: how long a stop lets open connections finish (Go duration or seconds; default 10 s). */
+function stopGraceFromEnv(): number {
+  const raw = process.env['GOST_TS_STOP_GRACE'];
+  if (raw === undefined || raw === '') return DEFAULT_STOP_GRACE_MS;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < 0) fail(`GOST_TS_STOP_GRACE: not a duration: ${JSON.stringify(raw)}`);
+  return ms;
+}
+
+const DEFAULT_STOP_GRACE_MS = 10_000;
+
+/**
+ * SIGTERM/SIGINT: stop accepting, let open connections finish for the grace period, reset what is
+ * left, exit 0. A second signal resets everything and exits at once.
+ */
+function installShutdown(runtime: Runtime, log: Logger, graceMs: number): (signal: string) => void {
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      log.info({ signal }, 'second signal: resetting open connections and exiting now');
+      void runtime.close(0);
+      setImmediate(() => process.exit(0));
+      return;
+    }
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(0), 5000);
+    log.info({ signal, graceMs }, 'shutting down');
+    const force = setTimeout(() => process.exit(0), graceMs + 5000);
     force.unref();
-    void runtime.close().then(() => process.exit(0));
+    void runtime.close(graceMs).then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -81,6 +102,7 @@ async function checkBuilds(
 
 async function main(argv: string[]): Promise<void> {
   const headroom = gcHeadroomFromEnv();
+  const graceMs = stopGraceFromEnv();
   if (headroom > 0) installGcHeadroom(headroom);
   if (argv[0] === 'demo') {
     process.exitCode = await runDemo(argv.slice(1));
@@ -130,7 +152,13 @@ async function main(argv: string[]): Promise<void> {
   if (workers > 1 && cluster.isPrimary) {
     // The config's warnings once, from the primary (each worker still logs what its build finds).
     for (const [message, fields] of warnings) log.warn(fields, message);
-    const status = await runPrimary({ count: workers, log, metrics: config.metrics, version: VERSION });
+    const status = await runPrimary({
+      count: workers,
+      log,
+      metrics: config.metrics,
+      version: VERSION,
+      stopGraceMs: graceMs,
+    });
     process.exit(status);
   }
   checkBufferutil(log);
@@ -151,7 +179,7 @@ async function main(argv: string[]): Promise<void> {
   if (slot !== undefined) {
     // A worker: the primary serves the metrics of all workers and logs the start.
     metrics?.shareWithPrimary();
-    const stop = installShutdown(runtime, log);
+    const stop = installShutdown(runtime, log, graceMs);
     process.on('disconnect', () => stop('primary gone'));
     const services = runtime.services.map((s) => `${s.name}@${s.address()}`);
     log.info({ version: VERSION, services }, 'worker started');
@@ -166,7 +194,7 @@ async function main(argv: string[]): Promise<void> {
       fail(`metrics: cannot listen on ${config.metrics.addr}: ${(err as Error).message}`);
     }
   }
-  installShutdown(runtime, log);
+  installShutdown(runtime, log, graceMs);
   log.info(
     { version: VERSION, services: runtime.services.map((s) => `${s.name}@${s.address()}`) },
     'gost-ts started',

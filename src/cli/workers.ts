@@ -19,8 +19,8 @@ import type { MetricsConfig } from '../config/types.js';
 export const WORKER_ENV = 'GOST_TS_WORKER';
 /** Worker → primary: the worker's services listen. */
 const READY = 'gost-ts:ready';
-/** How long workers get to stop after SIGTERM before they are killed (ms); theirs is 5 s. */
-const STOP_GRACE_MS = 7000;
+/** How long workers get beyond their own grace period after SIGTERM before they are killed (ms). */
+const STOP_MARGIN_MS = 7000;
 /** A worker that ran less than this before dying counts as a quick crash (ms). */
 const QUICK_CRASH_MS = 10_000;
 /** Restart delay after consecutive quick crashes: doubles from the first, up to the last (ms). */
@@ -62,6 +62,8 @@ export interface PrimaryOptions {
   metrics: MetricsConfig | undefined;
   /** Version string for the start line. */
   version: string;
+  /** The workers' graceful-stop period (GOST_TS_STOP_GRACE), ms. */
+  stopGraceMs?: number | undefined;
 }
 
 /**
@@ -153,7 +155,11 @@ export function runPrimary(opts: PrimaryOptions): Promise<number> {
   };
 
   const stop = (reason: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: the workers end at once too (theirs reset what is open and exit).
+      for (const s of slots) s.worker?.process.kill('SIGTERM');
+      return;
+    }
     stopping = true;
     log.info({ reason, workers: slots.filter((s) => s.worker !== undefined).length }, 'shutting down');
     const live = slots.flatMap((s) => (s.worker === undefined ? [] : [s.worker]));
@@ -162,9 +168,12 @@ export function runPrimary(opts: PrimaryOptions): Promise<number> {
       return;
     }
     for (const w of live) w.process.kill('SIGTERM');
-    const force = setTimeout(() => {
-      for (const s of slots) s.worker?.process.kill('SIGKILL');
-    }, STOP_GRACE_MS);
+    const force = setTimeout(
+      () => {
+        for (const s of slots) s.worker?.process.kill('SIGKILL');
+      },
+      (opts.stopGraceMs ?? 0) + STOP_MARGIN_MS,
+    );
     force.unref();
   };
 

@@ -1,3 +1,4 @@
+import { resetConn } from './reset.js';
 import type { Server, Socket } from 'node:net';
 import { splitHostPort, joinHostPort } from './addr.js';
 
@@ -32,17 +33,22 @@ export function boundAddress(server: Server): string {
  * Tracks the sockets a server accepts so that closing it also ends them (server.close() alone waits
  * for every open connection).
  */
-export function trackSockets(server: Server): { close(): Promise<void> } {
+export function trackSockets(server: Server): { close(): Promise<void>; stopAccepting(): void } {
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
   return {
+    // Stops listening; connections already accepted go on until close().
+    stopAccepting: () => {
+      if (server.listening) server.close();
+    },
+    // Connections still open when the server closes are cut, so they are reset (see resetConn).
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const s of sockets) s.destroy();
+        for (const s of sockets) resetConn(s);
       }),
   };
 }

@@ -1,4 +1,5 @@
 import type { Conn } from '../core/types.js';
+import { resetConn } from './reset.js';
 
 export interface RelayOptions {
   /** Aborting destroys both connections; the relay then resolves once they are closed. */
@@ -33,8 +34,10 @@ function isClosed(s: Conn): boolean {
  *   so at most about one highWaterMark per direction is buffered here.
  * - Half-close: when one source ends, the other side's writable is ended (FIN passed on); the
  *   opposite direction may continue for `lingerMs`, then both are destroyed.
- * - Any error, a premature close of either side, data arriving for a side that can no longer be
- *   written, or aborting `signal` destroys both.
+ * - Data arriving for a side that can no longer be written, or the linger running out, destroys both.
+ * - Any error, a premature close of either side, or aborting `signal` is a broken relay: both are
+ *   reset (TCP RST via resetConn), never ended, so an application cannot take a broken tunnel for a
+ *   finished transfer.
  *
  * It takes over both Conns: when it resolves both are closed. It never rejects; the first error is
  * reported in the result. Both Conns must emit 'close' (the Duplex default).
@@ -57,8 +60,13 @@ export function relay(a: Conn, b: Conn, opts: RelayOptions = {}): Promise<RelayR
       bClosed: isClosed(b),
     };
 
-    const destroyBoth = (err?: Error): void => {
+    const destroyBoth = (err?: Error, broken = err !== undefined): void => {
       if (err && !firstError) firstError = err;
+      if (broken) {
+        resetConn(a);
+        resetConn(b);
+        return;
+      }
       if (!a.destroyed) a.destroy();
       if (!b.destroyed) b.destroy();
     };
@@ -141,19 +149,19 @@ export function relay(a: Conn, b: Conn, opts: RelayOptions = {}): Promise<RelayR
     function aOnClose(): void {
       state.aClosed = true;
       // A close before both of a's directions completed means the other side cannot go on either.
-      if (!(state.aEnded && state.aFinished)) destroyBoth();
+      if (!(state.aEnded && state.aFinished)) destroyBoth(undefined, true);
       maybeSettle();
     }
     function bOnClose(): void {
       state.bClosed = true;
-      if (!(state.bEnded && state.bFinished)) destroyBoth();
+      if (!(state.bEnded && state.bFinished)) destroyBoth(undefined, true);
       maybeSettle();
     }
     function onError(err: Error): void {
       destroyBoth(err);
     }
     function onAbort(): void {
-      destroyBoth();
+      destroyBoth(undefined, true);
     }
 
     a.on('error', onError);
@@ -172,10 +180,10 @@ export function relay(a: Conn, b: Conn, opts: RelayOptions = {}): Promise<RelayR
     a.resume();
     b.resume();
 
-    if (state.aClosed || state.bClosed || a.destroyed || b.destroyed) destroyBoth();
+    if (state.aClosed || state.bClosed || a.destroyed || b.destroyed) destroyBoth(undefined, true);
     if (state.aEnded) aOnEnd();
     if (state.bEnded) bOnEnd();
-    if (signal?.aborted) destroyBoth();
+    if (signal?.aborted) destroyBoth(undefined, true);
     else signal?.addEventListener('abort', onAbort, { once: true });
     maybeSettle();
   });

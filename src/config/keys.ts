@@ -17,6 +17,7 @@
  * Plugin type names are not listed here: they come from the registries (`registry/builtins.ts`).
  */
 import type { OptionSpec, Where } from '../core/option-spec.js';
+import { DEFAULT_LIMITS } from '../common/limits.js';
 import { MUX_OPTIONS } from '../mux/smux/option-keys.js';
 import { WS_OPTIONS } from '../transport/websocket/option-keys.js';
 
@@ -60,6 +61,51 @@ export const OPTIONS = {
   },
   // ---- smux (mws, mwss): src/mux/smux/option-keys.ts ----
   ...MUX_OPTIONS,
+  // ---- Limits of an mws/mwss listener (src/common/limits.ts; 0 = no limit) ----
+  'limit.maxSessions': {
+    keys: ['maxSessions'],
+    type: 'int',
+    def: String(DEFAULT_LIMITS.sessionsPerListener),
+    where: ['listener'],
+    types: 'mws mwss',
+    status: 'applied',
+    group: 'mws',
+    summary: 'WebSocket sessions per listener; more upgrades are answered 503.',
+    example: '?maxSessions=1000',
+  },
+  'limit.maxHandshakes': {
+    keys: ['ws.maxHandshakes', 'maxHandshakes'],
+    type: 'int',
+    def: String(DEFAULT_LIMITS.handshakesPerListener),
+    where: ['listener'],
+    types: 'mws mwss',
+    status: 'applied',
+    group: 'mws',
+    summary: 'Upgrades in progress per listener; more connections are closed at once.',
+    example: '?maxHandshakes=256',
+  },
+  'limit.maxStreams': {
+    keys: ['mux.maxStreams', 'muxMaxStreams'],
+    type: 'int',
+    def: String(DEFAULT_LIMITS.streamsPerSession),
+    where: ['listener'],
+    types: 'mws mwss',
+    status: 'applied',
+    group: 'mws',
+    summary: 'Open streams per session; a SYN beyond it is answered with FIN.',
+    example: '?mux.maxStreams=4096',
+  },
+  'limit.maxPendingStreams': {
+    keys: ['mux.maxPendingStreams', 'muxMaxPendingStreams'],
+    type: 'int',
+    def: String(DEFAULT_LIMITS.pendingStreamsPerSession),
+    where: ['listener'],
+    types: 'mws mwss',
+    status: 'applied',
+    group: 'mws',
+    summary: 'Streams per session that have sent no byte yet; more are answered with FIN.',
+    example: '?mux.maxPendingStreams=256',
+  },
 
   // ---- TLS (URL keys that fill the listener's or dialer's `tls:`) ----
   'tls.certFile': {

@@ -41,7 +41,15 @@ export function parseConfigText(text: string, format: 'yaml' | 'json', options: 
         `invalid YAML: ${firstLine(err.message).replace(/ at line \d+, column \d+:?$/, '')}${where}`,
       );
     }
-    raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+    try {
+      raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+    } catch (err) {
+      // e.g. an alias used before its anchor (`*a`), or too many aliases: a document error too.
+      throw new ConfigError(
+        '',
+        `invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}`,
+      );
+    }
   }
   return decodeConfig(raw, options);
 }

@@ -198,6 +198,11 @@ export interface Listener {
   listen(onConn: (conn: Conn) => void): Promise<void>;
   /** The bound address, `host:port` (resolves port 0). */
   address(): string;
+  /**
+   * Optional, for a graceful stop: no new connections (or streams), while those already handed
+   * over go on until close().
+   */
+  stopAccepting?(): void;
   /** Stops accepting and closes every session it owns. */
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } f
 import type { ConnectionObserver, UdpDropReason, UdpObserver } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import { listenOn } from '../common/listen.js';
+import { limitHitCounts } from '../common/limits.js';
 
 /** Live figures read at scrape time (sessions held by mws dialers and listeners). */
 export interface SessionSource {
@@ -71,6 +72,17 @@ export class PrometheusMetrics implements ConnectionObserver {
         const counts = sessions?.sessionCounts() ?? { client: 0, server: 0 };
         this.set({ side: 'client' }, counts.client);
         this.set({ side: 'server' }, counts.server);
+      },
+    });
+    // Refusals by the built-in limits (common/limits.ts), counted process-wide.
+    new Counter({
+      name: 'gost_ts_limit_hits_total',
+      help: 'Connections, sessions or streams refused because a limit was reached',
+      labelNames: ['limit'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [limit, n] of limitHitCounts()) this.inc({ limit }, n);
       },
     });
   }

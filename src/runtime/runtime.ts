@@ -20,6 +20,8 @@ export class Runtime {
   private readonly chains: Map<string, Hop[]>;
   private readonly log: Logger;
   private started: Service[] = [];
+  /** Services of a graceful stop under way, so that a second close() can cut it short. */
+  private stopping: Service[] = [];
 
   constructor(parts: RuntimeParts) {
     this.services = parts.services;
@@ -67,11 +69,16 @@ export class Runtime {
     };
   }
 
-  /** Stops accepting, closes connections, and closes every pooled session. */
-  async close(): Promise<void> {
-    const started = this.started;
+  /**
+   * Stops accepting, closes connections, and closes every pooled session. With `graceMs`, open
+   * connections may finish for that long first (a graceful stop); what is left is then reset. A
+   * call during a graceful stop (e.g. with 0) ends it at once.
+   */
+  async close(graceMs = 0): Promise<void> {
+    const services = this.started.length > 0 ? this.started : this.stopping;
+    this.stopping = services;
     this.started = [];
-    await Promise.allSettled(started.map((s) => s.close()));
+    await Promise.allSettled(services.map((s) => s.stop(graceMs)));
     const dialers = new Set(
       [...this.chains.values()].flatMap((hops) => hops.flatMap((h) => h.nodes.map((n) => n.dialer))),
     );

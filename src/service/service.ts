@@ -1,5 +1,6 @@
 import type { Conn, ConnectionObserver, Handler, Listener, Router } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
+import { resetConn } from '../common/reset.js';
 
 export interface ServiceOptions {
   name: string;
@@ -46,6 +47,8 @@ export class Service {
   private readonly open = new Map<Conn, AbortController>();
   private closing = false;
   private accepted = 0;
+  /** Called when the last open connection is done, or when close() cuts a graceful stop short. */
+  private onDrained: (() => void) | undefined;
 
   constructor(opts: ServiceOptions) {
     this.name = opts.name;
@@ -94,6 +97,7 @@ export class Service {
       })
       .finally(() => {
         this.open.delete(conn);
+        if (this.open.size === 0) this.onDrained?.();
         if (!conn.destroyed) conn.destroy();
         const bytes = byteCounts(conn);
         this.observer?.connectionClosed(this.name, { ...bytes, failed: failure !== undefined });
@@ -101,12 +105,42 @@ export class Service {
       });
   }
 
-  /** Stops accepting, ends every connection and the router's sessions. */
+  /**
+   * Graceful stop: stops accepting, lets the open connections finish for up to `graceMs`, then
+   * closes (what is still open then is reset). A close() meanwhile ends the wait at once.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.closing = true;
+    this.listener.stopAccepting?.();
+    if (graceMs > 0 && this.open.size > 0) {
+      this.log.info({ open: this.open.size, graceMs }, 'stopping: waiting for open connections');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => this.onDrained?.(), graceMs);
+        this.onDrained = () => {
+          clearTimeout(timer);
+          this.onDrained = undefined;
+          resolve();
+        };
+      });
+      if (this.open.size > 0)
+        this.log.warn({ open: this.open.size }, 'stopping: grace period over, resetting');
+    }
+    await this.close();
+  }
+
+  /**
+   * Stops accepting and cuts every connection still open: the listener goes first, so that a
+   * multiplexing listener's sessions end as broken (their peers reset their applications) rather
+   * than passing each stream's close on as an ordinary end; then every handler is aborted, which
+   * resets what it relays.
+   */
   async close(): Promise<void> {
     this.closing = true;
+    this.onDrained?.();
+    const listenerClosed = this.listener.close();
     for (const abort of this.open.values()) abort.abort();
-    await this.listener.close();
-    for (const conn of this.open.keys()) conn.destroy();
+    await listenerClosed;
+    for (const conn of this.open.keys()) resetConn(conn);
     this.open.clear();
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import { WebSocketHost } from '../../transport/websocket/host.js';
 import type { MwsListenerMetadata } from './metadata.js';
 import { MwsSessions } from './sessions.js';
+import { limitReporter } from '../../common/limits.js';
 
 export interface MwsListenerOptions extends MwsListenerMetadata {
   addr: string;
@@ -23,8 +24,22 @@ export class MwsListener implements Listener {
   private readonly sessions: MwsSessions;
 
   constructor(opts: MwsListenerOptions) {
-    this.host = new WebSocketHost(opts);
-    this.sessions = new MwsSessions({ mux: opts.mux, log: opts.log });
+    const onLimit = limitReporter(opts.log);
+    const { maxSessions, maxHandshakes, maxStreams, maxPendingStreams } = opts.limits;
+    this.host = new WebSocketHost({
+      ...opts,
+      ws: {
+        ...opts.ws,
+        maxHandshakes,
+        onLimit,
+        admit: () => {
+          if (maxSessions <= 0 || this.sessions.count < maxSessions) return true;
+          onLimit('sessions_per_listener', maxSessions);
+          return false;
+        },
+      },
+    });
+    this.sessions = new MwsSessions({ mux: opts.mux, log: opts.log, maxStreams, maxPendingStreams, onLimit });
   }
 
   /** WebSocket upgrades accepted so far (each one is an smux session). */
@@ -44,6 +59,12 @@ export class MwsListener implements Listener {
 
   address(): string {
     return this.host.address();
+  }
+
+  /** Graceful stop: no new sessions, and new streams on open sessions are refused with FIN. */
+  stopAccepting(): void {
+    this.sessions.stopAccepting();
+    this.host.stopAccepting();
   }
 
   close(): Promise<void> {

@@ -4,6 +4,7 @@ import type { SmuxConfig } from '../../mux/smux/config.js';
 import { parseWebSocketMetadata } from '../../transport/websocket/metadata.js';
 import type { WebSocketOptions } from '../../transport/websocket/options.js';
 import { OPTIONS } from '../../config/keys.js';
+import { DEFAULT_LIMITS } from '../../common/limits.js';
 
 export interface MwsListenerMetadata {
   ws: WebSocketOptions;
@@ -13,6 +14,13 @@ export interface MwsListenerMetadata {
   /** TCP keepalive on accepted connections (the listener's `keepalive` is TCP's, not WebSocket's). */
   keepAlive: boolean;
   keepAliveIdle: number;
+  /** Limits (0 = unbounded): see DEFAULT_LIMITS. */
+  limits: {
+    maxSessions: number;
+    maxHandshakes: number;
+    maxStreams: number;
+    maxPendingStreams: number;
+  };
 }
 
 /** Keys of GOST's mws listener (facts §9.2), aliases included. */
@@ -24,5 +32,20 @@ export function parseMwsListenerMetadata(md: Metadata): MwsListenerMetadata {
     backlog: backlog > 0 ? backlog : 128,
     keepAlive: md.bool(OPTIONS['listener.keepalive'].keys, false),
     keepAliveIdle: md.duration(OPTIONS['listener.keepalive.idle'].keys, 0),
+    limits: {
+      maxSessions: nonNegative(md.int(OPTIONS['limit.maxSessions'].keys, DEFAULT_LIMITS.sessionsPerListener)),
+      maxHandshakes: nonNegative(
+        md.int(OPTIONS['limit.maxHandshakes'].keys, DEFAULT_LIMITS.handshakesPerListener),
+      ),
+      maxStreams: nonNegative(md.int(OPTIONS['limit.maxStreams'].keys, DEFAULT_LIMITS.streamsPerSession)),
+      maxPendingStreams: nonNegative(
+        md.int(OPTIONS['limit.maxPendingStreams'].keys, DEFAULT_LIMITS.pendingStreamsPerSession),
+      ),
+    },
   };
+}
+
+/** Limits: a negative value means none, like 0. */
+function nonNegative(n: number): number {
+  return Math.max(0, n);
 }

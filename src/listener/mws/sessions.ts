@@ -6,10 +6,15 @@ import { SmuxSession } from '../../mux/smux/session.js';
 import type { SmuxStream } from '../../mux/smux/stream.js';
 import type { AcceptedWebSocket } from '../../transport/websocket/server.js';
 import { headersForLog, negotiatedExtensions } from '../../transport/websocket/upgrade-log.js';
+import type { LimitReporter } from '../../common/limits.js';
 
 export interface MwsSessionsOptions {
   mux: SmuxConfig;
   log: Logger;
+  /** Per-session stream limits (SmuxSessionOptions; unset = smux's defaults). */
+  maxStreams?: number | undefined;
+  maxPendingStreams?: number | undefined;
+  onLimit?: LimitReporter | undefined;
 }
 
 /**
@@ -44,6 +49,9 @@ export class MwsSessions {
       session = new SmuxSession(conn, {
         ...this.opts.mux,
         client: false,
+        maxStreams: this.opts.maxStreams,
+        maxPendingStreams: this.opts.maxPendingStreams,
+        onLimit: this.opts.onLimit,
         remoteAddress: conn.remoteAddress,
         remotePort: conn.remotePort,
         localAddress: conn.localAddress,
@@ -82,6 +90,11 @@ export class MwsSessions {
       return;
     }
     this.onConn(stream);
+  }
+
+  /** Graceful stop: new streams are refused with FIN; open ones go on. */
+  stopAccepting(): void {
+    this.onConn = undefined;
   }
 
   /** Stops handing out streams and closes every session. */

@@ -33,6 +33,10 @@ export class TcpListener implements Listener {
     return boundAddress(this.server);
   }
 
+  stopAccepting(): void {
+    this.tracked.stopAccepting();
+  }
+
   close(): Promise<void> {
     return this.tracked.close();
   }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { TunnelError, toError } from '../../core/errors.js';
+import { DEFAULT_LIMITS, countLimitHit, type LimitReporter } from '../../common/limits.js';
 import { resolveSmuxConfig, type SmuxConfig } from './config.js';
 import { FrameDecoder } from './decoder.js';
 import {
@@ -26,6 +27,18 @@ export interface SmuxSessionOptions extends Partial<SmuxConfig> {
    * Default: true for servers, false for clients.
    */
   acceptStreams?: boolean;
+  /**
+   * Peer-opened streams open at once; a SYN beyond it is refused with FIN, as a full GOST backlog
+   * refuses. 0 = unbounded. Default 16384.
+   */
+  maxStreams?: number | undefined;
+  /**
+   * Peer-opened streams that have not sent a byte yet (a request still to come); a SYN beyond it is
+   * refused with FIN, so a flood of bare SYNs holds little. 0 = unbounded. Default 1024.
+   */
+  maxPendingStreams?: number | undefined;
+  /** Told of every SYN refused by a limit (`streams_per_session`, `pending_streams_per_session`). */
+  onLimit?: LimitReporter | undefined;
   /** High-water mark of each stream's readable and writable side (bytes). Default 64 KiB. */
   streamHighWaterMark?: number;
   /**
@@ -73,6 +86,13 @@ export interface SmuxSessionEvents {
 const MAX_STREAM_ID = 0xffffffff;
 
 /**
+ * Control frames waiting for the carrier beyond which reading pauses until it drains: every SYN
+ * refused, NOP or UPD answered queues one, so a peer that sends them without reading ours would
+ * otherwise grow the queue without bound (it is then closed by the keepalive check instead).
+ */
+const MAX_CONTROL_BACKLOG = 4096;
+
+/**
  * An smux session over a byte carrier (a WebSocket byte stream, or any Duplex), wire-compatible with
  * xtaci/smux v1 and v2 as GOST uses it.
  *
@@ -96,13 +116,20 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   /** Header of the PSH being sent; FrameWriter copies it, the fallback path joins it. */
   private readonly pshHeader = Buffer.allocUnsafe(HEADER_SIZE);
   private readonly acceptStreams: boolean;
+  private readonly maxStreams: number;
+  private readonly maxPendingStreams: number;
+  private readonly onLimit: LimitReporter;
+  /** Peer-opened streams that have not sent data yet. */
+  private pendingStreams = 0;
   private readonly finWindowTimeout: number;
   private readonly streamOpts: ConstructorParameters<typeof SmuxStream>[2];
   private readonly decoder: FrameDecoder;
   private readonly streams = new Map<number, SmuxStream>();
   private nextId: number;
 
-  private readonly ctrlQueue: Buffer[] = [];
+  /** Control frames to send, taken from `ctrlHead` (an index, not shift(): O(1) at any length). */
+  private ctrlQueue: Buffer[] = [];
+  private ctrlHead = 0;
   private sendRing: SmuxStream[] = [];
   private sendHead = 0;
   private carrierFull = false;
@@ -129,6 +156,9 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     this.frameWriter = typeof fw.writeFrame === 'function' ? (fw as FrameWriter) : undefined;
     this.acceptStreams = opts.acceptStreams ?? !opts.client;
     this.finWindowTimeout = opts.finWindowTimeout ?? 10_000;
+    this.maxStreams = opts.maxStreams ?? DEFAULT_LIMITS.streamsPerSession;
+    this.maxPendingStreams = opts.maxPendingStreams ?? DEFAULT_LIMITS.pendingStreamsPerSession;
+    this.onLimit = opts.onLimit ?? countLimitHit;
     this.streamOpts = {
       highWaterMark: opts.streamHighWaterMark ?? 65_536,
       remoteAddress: opts.remoteAddress,
@@ -172,6 +202,11 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   /** Streams currently registered (open in at least one direction). */
   get numStreams(): number {
     return this.streams.size;
+  }
+
+  /** Peer-opened streams that have not sent a byte yet. */
+  get numPendingStreams(): number {
+    return this.pendingStreams;
   }
 
   /** Received bytes not yet taken by readers (the spent part of `maxReceiveBuffer`). */
@@ -220,7 +255,9 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
           });
     for (const stream of [...this.streams.values()]) stream.destroy(streamErr);
     this.streams.clear();
-    this.ctrlQueue.length = 0;
+    this.pendingStreams = 0;
+    this.ctrlQueue = [];
+    this.ctrlHead = 0;
     this.sendRing = [];
     this.sendHead = 0;
     this.carrier.off('data', this.carrierOnData);
@@ -240,7 +277,16 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   private readonly carrierOnDrain = (): void => {
     this.carrierFull = false;
     this.flush();
+    if (this.carrierPaused && !this.resumeScheduled && this.canRead()) {
+      this.resumeScheduled = true;
+      process.nextTick(this.resumeCarrier);
+    }
   };
+
+  /** Whether frames may be decoded: budget left, and our control frames are being taken. */
+  private canRead(): boolean {
+    return this.bucket > 0 && this.ctrlQueue.length - this.ctrlHead < MAX_CONTROL_BACKLOG;
+  }
 
   private readonly carrierOnEnd = (): void => {
     // GOST drops a session at the first frame of another smux version without a word, so a
@@ -281,7 +327,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   // ---- receiving ------------------------------------------------------------------------------
 
   private decodeFrames(): void {
-    while (!this.closed && this.bucket > 0) {
+    while (!this.closed && this.canRead()) {
       let frame: Frame | undefined;
       try {
         frame = this.decoder.next();
@@ -293,7 +339,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
       this.frameSeen = true;
       this.handleFrame(frame);
     }
-    if (!this.closed && this.bucket <= 0 && !this.carrierPaused) {
+    if (!this.closed && !this.canRead() && !this.carrierPaused) {
       this.carrierPaused = true;
       if (this.byteSource !== undefined) this.byteSource.pauseReading();
       else this.carrier.pause();
@@ -316,6 +362,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
         const stream = this.streams.get(frame.sid);
         // xtaci drops data for unknown or closed streams without charging the budget.
         if (stream === undefined || stream.peerFin || frame.data.length === 0) return;
+        if (stream.awaitingData) this.dataArrived(stream);
         this.bucket -= frame.data.length;
         this.deliver(stream, frame.data);
         return;
@@ -335,14 +382,34 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
 
   private onSyn(sid: number): void {
     if (this.streams.has(sid)) return; // a duplicate SYN is ignored
-    if (!this.acceptStreams) {
+    if (!this.acceptStreams || this.overLimit()) {
       this.ctrlQueue.push(encodeControl(this.config.version, CMD_FIN, sid));
       this.flush();
       return;
     }
     const stream = new SmuxStream(this, sid, this.streamOpts);
+    stream.awaitingData = true;
+    this.pendingStreams += 1;
     this.streams.set(sid, stream);
     this.emit('stream', stream);
+  }
+
+  /** Whether a new peer-opened stream would exceed a limit (reported when it would). */
+  private overLimit(): boolean {
+    if (this.maxStreams > 0 && this.streams.size >= this.maxStreams) {
+      this.onLimit('streams_per_session', this.maxStreams);
+      return true;
+    }
+    if (this.maxPendingStreams > 0 && this.pendingStreams >= this.maxPendingStreams) {
+      this.onLimit('pending_streams_per_session', this.maxPendingStreams);
+      return true;
+    }
+    return false;
+  }
+
+  private dataArrived(stream: SmuxStream): void {
+    stream.awaitingData = false;
+    this.pendingStreams -= 1;
   }
 
   private onPeerFin(stream: SmuxStream): void {
@@ -407,7 +474,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
 
   private readonly resumeCarrier = (): void => {
     this.resumeScheduled = false;
-    if (this.closed || !this.carrierPaused || this.bucket <= 0) return;
+    if (this.closed || !this.carrierPaused || !this.canRead()) return;
     this.carrierPaused = false;
     this.decodeFrames();
     if (this.carrierPaused || this.closed) return;
@@ -465,6 +532,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   private detach(stream: SmuxStream): void {
     if (stream.detached) return;
     stream.detached = true;
+    if (stream.awaitingData) this.dataArrived(stream);
     this.streams.delete(stream.id);
   }
 
@@ -495,6 +563,20 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   private clearFinWindowWait(stream: SmuxStream): void {
     clearTimeout(stream.finWindowTimer);
     stream.finWindowTimer = undefined;
+  }
+
+  private nextControl(): Buffer | undefined {
+    if (this.ctrlHead >= this.ctrlQueue.length) return undefined;
+    const frame = this.ctrlQueue[this.ctrlHead] as Buffer;
+    this.ctrlHead += 1;
+    if (this.ctrlHead === this.ctrlQueue.length) {
+      this.ctrlQueue = [];
+      this.ctrlHead = 0;
+    } else if (this.ctrlHead > 1024 && this.ctrlHead * 2 > this.ctrlQueue.length) {
+      this.ctrlQueue = this.ctrlQueue.slice(this.ctrlHead);
+      this.ctrlHead = 0;
+    }
+    return frame;
   }
 
   private enqueueSend(stream: SmuxStream): void {
@@ -542,7 +624,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     this.frameWriter?.beginBatch?.();
     try {
       while (!this.carrierFull && !this.closed) {
-        const ctrl = this.ctrlQueue.shift();
+        const ctrl = this.nextControl();
         if (ctrl !== undefined) {
           this.writeCarrier(ctrl);
           continue;

@@ -61,6 +61,8 @@ export class SmuxStream extends Duplex {
   eofPushed = false;
   /** @internal This side sent FIN. */
   finSent = false;
+  /** @internal Opened by the peer and no data from it yet (counts against maxPendingStreams). */
+  awaitingData = false;
   /** @internal Removed from the session. */
   detached = false;
   /** @internal A write waiting to be framed: chunk, how far it has been sent, its callback. */

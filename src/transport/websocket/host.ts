@@ -26,7 +26,7 @@ export interface WebSocketHostOptions {
 export class WebSocketHost {
   private readonly opts: WebSocketHostOptions;
   private readonly server: http.Server;
-  private readonly tracked: { close(): Promise<void> };
+  private readonly tracked: { close(): Promise<void>; stopAccepting(): void };
   private upgrades = 0;
 
   constructor(opts: WebSocketHostOptions) {
@@ -74,6 +74,11 @@ export class WebSocketHost {
 
   address(): string {
     return boundAddress(this.server);
+  }
+
+  /** Stops listening; upgraded connections go on until close(). */
+  stopAccepting(): void {
+    this.tracked.stopAccepting();
   }
 
   /** Stops listening and destroys every connection. */

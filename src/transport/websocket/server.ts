@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
+import { countLimitHit, type LimitReporter } from '../../common/limits.js';
 import { WebSocketServer } from 'ws';
 import { deflateOptions, type WebSocketOptions } from './options.js';
 import { WebSocketDuplex } from './ws-duplex.js';
@@ -8,6 +9,18 @@ import { WebSocketDuplex } from './ws-duplex.js';
 export interface WebSocketAcceptOptions extends WebSocketOptions {
   /** Largest message accepted (bytes). */
   maxPayload?: number | undefined;
+  /**
+   * Connections that have not completed their upgrade yet; one more is closed at once. 0 or unset =
+   * unbounded. Reported as `handshakes_per_listener`.
+   */
+  maxHandshakes?: number | undefined;
+  /**
+   * Asked before each upgrade; false answers 503 and closes (e.g. the listener holds its maximum of
+   * sessions). Unset = always.
+   */
+  admit?: (() => boolean) | undefined;
+  /** Told of every connection refused by `maxHandshakes`. */
+  onLimit?: LimitReporter | undefined;
 }
 
 /** What an accepted connection brings: the byte stream and the upgrade request (headers, Host). */
@@ -55,6 +68,7 @@ const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  503: 'Service Unavailable',
 };
 
 function errorReply(status: number, body: string, extra: Record<string, string> = {}): Reply {
@@ -166,6 +180,10 @@ export function createUpgradeAcceptor(
       socket.destroy();
       return;
     }
+    if (opts.admit !== undefined && !opts.admit()) {
+      writeRawReply(socket, errorReply(503, 'Service Unavailable\n'));
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       onUpgraded(socket);
       onAccept({
@@ -195,6 +213,8 @@ export function attachWebSocketAcceptor(
   const pattern = opts.path.startsWith('/') ? opts.path : `/${opts.path}`;
   const handshakeLimit = opts.handshakeTimeout > 0 ? opts.handshakeTimeout : DEFAULT_HANDSHAKE_LIMIT;
   const pending = new WeakMap<Socket, NodeJS.Timeout>();
+  /** Ends a socket's count among the handshakes in progress (once upgraded, or when it closes). */
+  const handshakeEnds = new WeakMap<Socket, () => void>();
   // Go's ReadHeaderTimeout: the request head must be complete in time or the connection is closed
   // without a reply. Node's own headersTimeout is only checked every 30 s, hence a timer per socket.
   const headerDeadlines = new WeakMap<Socket, NodeJS.Timeout>();
@@ -205,11 +225,29 @@ export function attachWebSocketAcceptor(
   const acceptUpgrade = createUpgradeAcceptor(opts, onAccept, (socket) => {
     clearTimeout(pending.get(socket));
     pending.delete(socket);
+    handshakeEnds.get(socket)?.();
+    handshakeEnds.delete(socket);
   });
 
   // Over TLS the socket that upgrades is the TLS socket, which 'secureConnection' hands out.
   const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection';
+  const maxHandshakes = opts.maxHandshakes ?? 0;
+  const onLimit = opts.onLimit ?? countLimitHit;
+  let handshaking = 0;
   server.on(connectionEvent, (socket: Socket) => {
+    if (maxHandshakes > 0 && handshaking >= maxHandshakes) {
+      onLimit('handshakes_per_listener', maxHandshakes);
+      socket.destroy();
+      return;
+    }
+    handshaking += 1;
+    let counted = true;
+    const handshakeOver = (): void => {
+      if (!counted) return;
+      counted = false;
+      handshaking -= 1;
+    };
+    handshakeEnds.set(socket, handshakeOver);
     const timer = setTimeout(() => socket.destroy(), handshakeLimit);
     timer.unref();
     pending.set(socket, timer);
@@ -221,6 +259,7 @@ export function attachWebSocketAcceptor(
     socket.once('close', () => {
       clearTimeout(timer);
       headerDone(socket);
+      handshakeOver();
     });
   });
 
