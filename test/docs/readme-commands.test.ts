@@ -71,6 +71,15 @@ const HOW: Record<string, How> = {
     args: ['--repeat', '3'],
     parsed: { repeat: 3 },
   },
+  // The long fault, fuzz and soak runs; the suite runs short versions of each (test/faults,
+  // test/fuzz, test/soak).
+  'npm run faults -- --cycles 1000': {
+    kind: 'script',
+    script: 'faults',
+    runs: /test\/faults\/run-cycles\.ts/,
+  },
+  'npm run fuzz': { kind: 'script', script: 'fuzz', runs: /test\/fuzz\/run\.ts/ },
+  'npm run soak -- --minutes 30': { kind: 'script', script: 'soak', runs: /test\/soak\/run\.ts/ },
   'npm run lint': { kind: 'script', script: 'lint', runs: /eslint/ },
   'npm run typecheck': { kind: 'script', script: 'typecheck', runs: /tsc/ },
   'npm run format': { kind: 'script', script: 'format', runs: /prettier/ },
