@@ -10,7 +10,10 @@ import type { Duplex } from 'node:stream';
 export function resetConn(conn: Duplex, err?: Error): void {
   if (conn.destroyed) return;
   const tcp = tcpUnder(conn);
-  if (tcp !== undefined && !tcp.destroyed) {
+  // Not after our FIN: libuv refuses a reset on a socket that is shutting down, and Node then
+  // marks the handle closing without ever closing it, which spins the process forever at exit.
+  // That side already ended cleanly; the reset would only have covered the other direction.
+  if (tcp !== undefined && !tcp.destroyed && !tcp.writableEnded) {
     try {
       tcp.resetAndDestroy();
       if (tcp !== conn) conn.destroy(err);
