@@ -1,4 +1,4 @@
-import type { Authenticator, Conn, Handler, HandlerContext } from '../../core/types.js';
+import type { Authenticator, Conn, Handler, HandlerContext, UdpObserver } from '../../core/types.js';
 import { toError } from '../../core/errors.js';
 import { readUntil } from '../../common/buffered-reader.js';
 import { endGracefully } from '../../common/conn-io.js';
@@ -23,6 +23,7 @@ import {
 import { DEFAULT_RELAY_READ_TIMEOUT_MS } from './metadata.js';
 import { connectAndRelay } from './connect.js';
 import { handleRelayBind } from './bind.js';
+import { connectUdpAndRelay } from './udp.js';
 
 export interface RelayHandlerOptions {
   authenticator?: Authenticator | undefined;
@@ -34,6 +35,8 @@ export interface RelayHandlerOptions {
   publicAddr?: string | undefined;
   mux?: Partial<SmuxConfig> | undefined;
   lingerMs?: number | undefined;
+  /** Reports UDP drops (metrics and the drop log). */
+  udpObserver?: UdpObserver | undefined;
 }
 
 /**
@@ -42,7 +45,8 @@ export interface RelayHandlerOptions {
  * authenticator a wrong or missing pair is answered `01 02` (unauthorized), for every command. Then:
  * a fixed target → forward there (`06` when it cannot be reached); CONNECT (or command 0) → the
  * address feature's target (`01` without one, `07` when the dial fails); BIND → bind.ts; other
- * commands `01`. UDP (flag 0x80 or network feature udp) is not served yet: `01`. Never rejects.
+ * commands `01`. UDP (flag 0x80 or network feature udp) with CONNECT or a fixed target → udp.ts;
+ * UDP BIND (GOST's UDP association and rudp forms) is not served: `01`. Never rejects.
  */
 export class RelayHandler implements Handler {
   private readonly opts: RelayHandlerOptions;
@@ -81,13 +85,28 @@ export class RelayHandler implements Handler {
       }
       const rlog = facts.username !== '' ? log.child({ user: facts.username }) : log;
       const udp = req.udp || facts.network === NETWORK_UDP;
+      const targets = this.opts.targets ?? [];
+      if (udp && (targets.length > 0 || req.cmd === 0 || req.cmd === CMD_CONNECT)) {
+        const fixed = targets.length > 0;
+        const target = fixed ? (targets[this.next++ % targets.length] as string) : facts.address;
+        await connectUdpAndRelay(
+          conn,
+          target,
+          ctx,
+          rlog.child({ cmd: fixed ? 'forward' : 'connect', network: 'udp', dst: target }),
+          {
+            failStatus: fixed ? STATUS_HOST_UNREACHABLE : STATUS_NETWORK_UNREACHABLE,
+            observer: this.opts.udpObserver,
+          },
+        );
+        return;
+      }
       if (udp) {
-        rlog.info({ cmd: req.cmd }, 'relay: UDP is not supported by this server');
-        ctx.fail?.('relay: UDP is not supported by this server');
+        rlog.info({ cmd: req.cmd }, 'relay: UDP BIND is not supported by this server');
+        ctx.fail?.('relay: UDP BIND is not supported by this server');
         await endGracefully(conn, encodeRelayResponse(STATUS_BAD_REQUEST));
         return;
       }
-      const targets = this.opts.targets ?? [];
       if (targets.length > 0) {
         const target = targets[this.next++ % targets.length] as string;
         await connectAndRelay(conn, target, ctx, rlog.child({ cmd: 'forward' }), {

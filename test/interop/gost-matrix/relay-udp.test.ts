@@ -1,0 +1,150 @@
+/**
+ * UDP over the relay protocol against the real GOST (v3.2.6), both roles: `udp://` port forwarding
+ * with `-F relay+mws://` (CONNECT with the UDP flag and the udp network feature, datagrams framed
+ * `LEN(2, BE) data`), and the bytes each side puts on the stream beside GOST's own.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { startCli, freePort } from '../../helpers/cli.js';
+import { startGost } from '../../helpers/gost.js';
+import { exchange, freeUdpPort, udpEcho, waitForEcho } from '../../helpers/udp.js';
+import { addrFeature, encodeRelayRequest, networkFeature } from '../../../src/proto/relay/codec.js';
+import { CMD_CONNECT } from '../../../src/proto/relay/constants.js';
+
+/** Reads from `s` until `n` bytes arrived (bounded: 10 s), returns them as hex. */
+async function readHex(s: net.Socket, n: number, what: string): Promise<string> {
+  let buf = Buffer.alloc(0);
+  const onData = (c: Buffer): void => void (buf = Buffer.concat([buf, c]));
+  s.on('data', onData);
+  try {
+    const deadline = Date.now() + 10_000;
+    while (buf.length < n) {
+      if (Date.now() > deadline) throw new Error(`${what}: only ${buf.toString('hex')} within 10 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return buf.subarray(0, n).toString('hex');
+  } finally {
+    s.off('data', onData);
+  }
+}
+
+/** A TCP server on 127.0.0.1 that hands out the bytes of its first connection. */
+async function captureServer(): Promise<{ port: number; first: Promise<net.Socket>; close: () => void }> {
+  const server = net.createServer();
+  const first = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    first,
+    close: () => server.close(),
+  };
+}
+
+test('relay UDP CONNECT on the wire: gost-ts client and server send the real gost bytes', async (t) => {
+  // Client side: what each client writes for its first datagram (request, then LEN data).
+  const target = 'abcd';
+  const seen: string[] = [];
+  for (const start of [startGost, startCli] as const) {
+    const cap = await captureServer();
+    const up = await freeUdpPort();
+    const client = await start([
+      '-L',
+      `udp://127.0.0.1:${up}/127.0.0.1:53?keepalive=true&ttl=30s`,
+      '-F',
+      `relay://u:p@127.0.0.1:${cap.port}`,
+    ]);
+    t.after(async () => (await client.stop(), cap.close()));
+    const dgram = await import('node:dgram');
+    const sock = dgram.createSocket('udp4');
+    t.after(() => sock.close());
+    sock.send(target, up, '127.0.0.1');
+    const conn = await Promise.race([
+      cap.first,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no relay connection')), 10_000)),
+    ]);
+    // 4 head + network (3+2) + user auth (3+4) + addr (3+7) bytes, then 2 + 4.
+    seen.push(
+      await readHex(conn, 4 + 5 + 7 + 10 + 6, start === startGost ? 'gost client' : 'gost-ts client'),
+    );
+    conn.destroy();
+  }
+  assert.equal(seen[1], seen[0], `gost ${seen[0]}, gost-ts ${seen[1]}`);
+  // 01 81 (CONNECT|UDP), FEALEN 22, network udp, user auth u/p, addr 127.0.0.1:53, LEN 4 "abcd".
+  assert.equal(
+    seen[0],
+    '01810016' +
+      '0400020001' +
+      '01000401750170' +
+      '02000701' +
+      '7f0000010035' +
+      '0004' +
+      Buffer.from(target).toString('hex'),
+  );
+
+  // Server side: the answer to a UDP CONNECT and its first datagram, from each server.
+  const echo = await udpEcho();
+  t.after(() => echo.close());
+  const answers: string[] = [];
+  for (const start of [startGost, startCli] as const) {
+    const port = await freePort();
+    const server = await start(['-L', `relay://127.0.0.1:${port}`]);
+    t.after(() => server.stop());
+    const s = net.connect(port, '127.0.0.1');
+    t.after(() => s.destroy());
+    await once(s, 'connect');
+    s.write(
+      encodeRelayRequest({
+        cmd: CMD_CONNECT,
+        udp: true,
+        features: [networkFeature('udp'), addrFeature('127.0.0.1', echo.port)],
+      }),
+    );
+    s.write(Buffer.from('0005', 'hex'));
+    s.write('hello');
+    answers.push(await readHex(s, 4 + 2 + 5, start === startGost ? 'gost server' : 'gost-ts server'));
+  }
+  assert.equal(answers[1], answers[0], `gost ${answers[0]}, gost-ts ${answers[1]}`);
+  assert.equal(answers[0], '01000000' + '0005' + Buffer.from('hello').toString('hex'));
+});
+
+test('gost-ts udp:// client → real gost relay+mws server: 500 paced datagrams, none lost', async (t) => {
+  const echo = await udpEcho();
+  const sp = await freePort();
+  const server = await startGost(['-L', `relay+mws://127.0.0.1:${sp}`]);
+  const up = await freeUdpPort();
+  const client = await startCli([
+    '-L',
+    `udp://127.0.0.1:${up}/127.0.0.1:${echo.port}?keepalive=true&ttl=30s`,
+    '-F',
+    `relay+mws://127.0.0.1:${sp}`,
+  ]);
+  t.after(async () => (await client.stop(), await server.stop(), echo.close()));
+  // Open the mws session and the relay stream first, so the measured run is about the relay.
+  await waitForEcho(up);
+  const r = await exchange(up, 500, { batch: 10, intervalMs: 5 });
+  assert.deepEqual(r, { sent: 500, echoed: 500 });
+  // GOST's relay handler served it as UDP: its log says so when the stream ends.
+  await client.stop();
+  await server.waitForLine(/"network":"udp"/);
+});
+
+test('real gost udp:// client → gost-ts relay+mws server: 500 paced datagrams, none lost', async (t) => {
+  const echo = await udpEcho();
+  const sp = await freePort();
+  const server = await startCli(['-L', `relay+mws://127.0.0.1:${sp}`, '-D']);
+  const up = await freeUdpPort();
+  const client = await startGost([
+    '-L',
+    `udp://127.0.0.1:${up}/127.0.0.1:${echo.port}?keepalive=true&ttl=30s`,
+    '-F',
+    `relay+mws://127.0.0.1:${sp}`,
+  ]);
+  t.after(async () => (await client.stop(), await server.stop(), echo.close()));
+  await waitForEcho(up);
+  const r = await exchange(up, 500, { batch: 10, intervalMs: 5 });
+  assert.deepEqual(r, { sent: 500, echoed: 500 }, client.lines.filter((l) => /discard/.test(l)).join('\n'));
+  await server.waitForLine(/relay: UDP established/);
+});
