@@ -16,6 +16,7 @@ import {
   MAX_HEAD_BYTES,
   NETWORK_UDP,
   STATUS_BAD_REQUEST,
+  STATUS_FORBIDDEN,
   STATUS_HOST_UNREACHABLE,
   STATUS_NETWORK_UNREACHABLE,
   STATUS_UNAUTHORIZED,
@@ -46,7 +47,8 @@ export interface RelayHandlerOptions {
  * a fixed target → forward there (`06` when it cannot be reached); CONNECT (or command 0) → the
  * address feature's target (`01` without one, `07` when the dial fails); BIND → bind.ts; other
  * commands `01`. UDP (flag 0x80 or network feature udp) with CONNECT or a fixed target → udp.ts;
- * UDP BIND (GOST's UDP association and rudp forms) is not served: `01`. Never rejects.
+ * UDP BIND (GOST's UDP association and rudp forms) is refused `03` while bind is off (as GOST) and
+ * otherwise not served (`01`). Never rejects.
  */
 export class RelayHandler implements Handler {
   private readonly opts: RelayHandlerOptions;
@@ -99,6 +101,13 @@ export class RelayHandler implements Handler {
             observer: this.opts.udpObserver,
           },
         );
+        return;
+      }
+      if (udp && req.cmd === CMD_BIND && !(this.opts.bind ?? false)) {
+        // GOST refuses any BIND with `03` while bind is off, UDP or not.
+        rlog.warn('relay: BIND is disabled (set bind=true to allow it)');
+        ctx.fail?.('relay: BIND is disabled');
+        await endGracefully(conn, encodeRelayResponse(STATUS_FORBIDDEN));
         return;
       }
       if (udp) {

@@ -11,7 +11,7 @@ import { startCli, freePort } from '../../helpers/cli.js';
 import { startGost } from '../../helpers/gost.js';
 import { exchange, freeUdpPort, udpEcho, waitForEcho } from '../../helpers/udp.js';
 import { addrFeature, encodeRelayRequest, networkFeature } from '../../../src/proto/relay/codec.js';
-import { CMD_CONNECT } from '../../../src/proto/relay/constants.js';
+import { CMD_BIND, CMD_CONNECT } from '../../../src/proto/relay/constants.js';
 
 /** Reads from `s` until `n` bytes arrived (bounded: 10 s), returns them as hex. */
 async function readHex(s: net.Socket, n: number, what: string): Promise<string> {
@@ -110,6 +110,28 @@ test('relay UDP CONNECT on the wire: gost-ts client and server send the real gos
   assert.equal(answers[0], '01000000' + '0005' + Buffer.from('hello').toString('hex'));
 });
 
+test('relay UDP BIND while bind is off: gost-ts refuses with the real gost bytes (01 03)', async (t) => {
+  const answers: string[] = [];
+  for (const start of [startGost, startCli] as const) {
+    const port = await freePort();
+    const server = await start(['-L', `relay://127.0.0.1:${port}`]);
+    t.after(() => server.stop());
+    const s = net.connect(port, '127.0.0.1');
+    t.after(() => s.destroy());
+    await once(s, 'connect');
+    s.write(
+      encodeRelayRequest({
+        cmd: CMD_BIND,
+        udp: true,
+        features: [networkFeature('udp'), addrFeature('0.0.0.0', 0)],
+      }),
+    );
+    answers.push(await readHex(s, 4, start === startGost ? 'gost server' : 'gost-ts server'));
+  }
+  assert.equal(answers[1], answers[0], `gost ${answers[0]}, gost-ts ${answers[1]}`);
+  assert.equal(answers[0], '01030000');
+});
+
 test('gost-ts udp:// client → real gost relay+mws server: 500 paced datagrams, none lost', async (t) => {
   const echo = await udpEcho();
   const sp = await freePort();
@@ -147,4 +169,20 @@ test('real gost udp:// client → gost-ts relay+mws server: 500 paced datagrams,
   const r = await exchange(up, 500, { batch: 10, intervalMs: 5 });
   assert.deepEqual(r, { sent: 500, echoed: 500 }, client.lines.filter((l) => /discard/.test(l)).join('\n'));
   await server.waitForLine(/relay: UDP established/);
+});
+
+test('nodelay=true on both ends: gost-ts client waits for the real gost response, then relays', async (t) => {
+  const echo = await udpEcho();
+  const sp = await freePort();
+  const server = await startGost(['-L', `relay+mws://127.0.0.1:${sp}?nodelay=true`]);
+  const up = await freeUdpPort();
+  const client = await startCli([
+    '-L',
+    `udp://127.0.0.1:${up}/127.0.0.1:${echo.port}?keepalive=true&ttl=30s`,
+    '-F',
+    `relay+mws://127.0.0.1:${sp}?nodelay=true`,
+  ]);
+  t.after(async () => (await client.stop(), await server.stop(), echo.close()));
+  await waitForEcho(up);
+  assert.deepEqual(await exchange(up, 100, { batch: 10, intervalMs: 5 }), { sent: 100, echoed: 100 });
 });
