@@ -144,7 +144,6 @@ const HOW: Record<string, How> = {
     kind: 'test',
     file: 'test/interop/gost-matrix/relay-udp.test.ts',
     section: '### UDP',
-    readsReadme: false,
   },
   'gost-ts -L "socks5+mws://:8443?path=/ws&bind=true"': REVERSE,
   'gost-ts -L rtcp://:2222/127.0.0.1:22 -F "socks5+mws://server:8443?path=/ws"': REVERSE,

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { startCli, freePort } from '../../helpers/cli.js';
 import { startGost } from '../../helpers/gost.js';
@@ -185,4 +186,32 @@ test('nodelay=true on both ends: gost-ts client waits for the real gost response
   t.after(async () => (await client.stop(), await server.stop(), echo.close()));
   await waitForEcho(up);
   assert.deepEqual(await exchange(up, 100, { batch: 10, intervalMs: 5 }), { sent: 100, echoed: 100 });
+});
+
+test('README "### UDP": the relay form of udp:// forwarding runs as written (against a real gost relay+mws)', async (t) => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('### UDP'));
+  const body = section.slice(0, section.indexOf('\n## ', 5));
+  const lines = [...body.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((m) => (m[1] as string).split('\n'))
+    .filter((l) => l.startsWith('gost-ts ') && l.includes('relay+mws://'));
+  assert.equal(lines.length, 1, 'the section shows one relay UDP command');
+  const echo = await udpEcho();
+  const sp = await freePort();
+  const up = await freeUdpPort();
+  const server = await startGost(['-L', `relay+mws://127.0.0.1:${sp}`]);
+  const args = (lines[0] as string)
+    .replace(/\s+#.*$/, '')
+    .replace(/^gost-ts\s+/, '')
+    .split(/\s+/)
+    .map((a) =>
+      a
+        .replace('server:8443', `127.0.0.1:${sp}`)
+        .replace('udp://:5353/127.0.0.1:53', `udp://127.0.0.1:${up}/127.0.0.1:${echo.port}`),
+    );
+  const client = await startCli(args);
+  t.after(async () => (await client.stop(), await server.stop(), echo.close()));
+  // As written (no keepalive): one query, one answer, a session each.
+  for (let i = 0; i < 3; i++)
+    assert.deepEqual(await exchange(up, 1, { waitMs: 5000 }), { sent: 1, echoed: 1 });
 });
