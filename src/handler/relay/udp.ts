@@ -1,6 +1,8 @@
 import type { Conn, HandlerContext, PacketConn, UdpObserver } from '../../core/types.js';
 import type { Logger } from '../../core/logger.js';
+import { isIP } from 'node:net';
 import { toError } from '../../core/errors.js';
+import { parseHostPort } from '../../common/addr.js';
 import { endGracefully, writeAsync } from '../../common/conn-io.js';
 import { RelayPacketConn } from '../../common/udp/relay-packet-conn.js';
 import { pump } from '../socks5/udp-tun.js';
@@ -47,11 +49,42 @@ export async function connectUdpAndRelay(
   log.debug({ dst: target }, 'relay: UDP established');
   const tun = new RelayPacketConn(conn, { peer: target, expectResponse: false, log });
   // The stream's framing carries up to 65535 bytes; the UDP side takes what a datagram can hold.
-  const counts = await pump(tun, packets, ctx, {
+  const counts = await pump(tun, onlyFrom(packets, target, opts.observer), ctx, {
     udp: true,
     bind: false,
     udpBufferSize: MAX_DATAGRAM_BYTES,
     observer: opts.observer,
   });
   log.debug({ dst: target, up: counts.up, down: counts.down }, 'relay: UDP closed');
+}
+
+/** An IP literal in one spelling (IPv6 compressed, lower case), so two forms of an address compare equal. */
+function canonicalIp(host: string): string {
+  return isIP(host) === 6 ? new URL(`http://[${host}]/`).hostname.slice(1, -1) : host;
+}
+
+/**
+ * GOST dials the target with a connected UDP socket, so only the target's datagrams come back;
+ * this keeps that: replies from any other source are dropped ('bad_datagram'). A host name target
+ * is checked by port only (the socket resolves it per datagram).
+ */
+function onlyFrom(packets: PacketConn, target: string, observer: UdpObserver | undefined): PacketConn {
+  const want = parseHostPort(target);
+  const wantHost = want !== undefined && isIP(want.host) !== 0 ? canonicalIp(want.host) : undefined;
+  const accepts = (from: string): boolean => {
+    const got = parseHostPort(from);
+    if (want === undefined || got === undefined || got.port !== want.port) return false;
+    return wantHost === undefined || canonicalIp(got.host) === wantHost;
+  };
+  return {
+    send: (data, addr) => packets.send(data, addr),
+    onMessage: (receiver) =>
+      packets.onMessage((data, from) => {
+        if (accepts(from)) receiver(data, from);
+        else observer?.dropped('bad_datagram');
+      }),
+    close: () => packets.close(),
+    done: packets.done,
+    localAddress: () => packets.localAddress(),
+  };
 }

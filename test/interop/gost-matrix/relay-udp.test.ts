@@ -133,6 +133,39 @@ test('relay UDP BIND while bind is off: gost-ts refuses with the real gost bytes
   assert.equal(answers[0], '01030000');
 });
 
+test('relay UDP CONNECT: only the target answers (a stray source is dropped), as gost', async (t) => {
+  const dgram = await import('node:dgram');
+  // The target first has a second socket send a stray datagram to the relay's UDP socket, then echoes.
+  const target = dgram.createSocket('udp4');
+  const stray = dgram.createSocket('udp4');
+  target.bind(0, '127.0.0.1');
+  stray.bind(0, '127.0.0.1');
+  await Promise.all([once(target, 'listening'), once(stray, 'listening')]);
+  t.after(() => (target.close(), stray.close()));
+  target.on('message', (msg, r) => {
+    stray.send('stray', r.port, r.address, () => target.send(msg, r.port, r.address));
+  });
+  const answers: string[] = [];
+  for (const start of [startGost, startCli] as const) {
+    const port = await freePort();
+    const server = await start(['-L', `relay://127.0.0.1:${port}`]);
+    t.after(() => server.stop());
+    const s = net.connect(port, '127.0.0.1');
+    t.after(() => s.destroy());
+    await once(s, 'connect');
+    s.write(
+      encodeRelayRequest({
+        cmd: CMD_CONNECT,
+        udp: true,
+        features: [networkFeature('udp'), addrFeature('127.0.0.1', target.address().port)],
+      }),
+    );
+    s.write(Buffer.from('000568656c6c6f', 'hex'));
+    answers.push(await readHex(s, 4 + 2 + 5, start === startGost ? 'gost server' : 'gost-ts server'));
+  }
+  assert.deepEqual(answers, Array(2).fill('01000000' + '0005' + Buffer.from('hello').toString('hex')));
+});
+
 test('gost-ts udp:// client → real gost relay+mws server: 500 paced datagrams, none lost', async (t) => {
   const echo = await udpEcho();
   const sp = await freePort();
