@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { RelayPacketConn } from '../../src/common/udp/relay-packet-conn.js';
+import { RelayConnector } from '../../src/connector/relay/connector.js';
+import { silentLogger } from '../../src/core/logger.js';
 
 async function socketPair(t: { after: (fn: () => void) => void }): Promise<[net.Socket, net.Socket]> {
   const server = net.createServer();
@@ -60,4 +62,17 @@ test('client end: a refusal (01 07) closes the channel without delivering anythi
   ]);
   assert.equal(delivered, 0);
   assert.equal(packets.send(Buffer.from('a'), 'x:1'), 'send_failed');
+});
+
+test('relay connector: UDP without a fixed target (a SOCKS5 front end) is refused, naming why', async (t) => {
+  const [client, peer] = await socketPair(t);
+  let written = 0;
+  peer.on('data', (c: Buffer) => void (written += c.length));
+  await assert.rejects(
+    new RelayConnector().connectUdp(client, { log: silentLogger }),
+    /UDP needs a fixed target.*use socks5/,
+  );
+  assert.equal(client.destroyed, true);
+  await once(peer, 'close');
+  assert.equal(written, 0, 'nothing was sent to the server');
 });
