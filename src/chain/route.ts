@@ -86,15 +86,22 @@ async function dialNode(nodes: readonly ChainNode[], i: number, opts: RouteOptio
 
 /**
  * A UDP channel through `nodes`: the earlier hops are crossed over TCP as usual, and the last
- * node's connector opens the UDP tunnel (SOCKS5 UDP-TUN).
+ * node's connector opens the UDP tunnel (SOCKS5 UDP-TUN, or relay UDP to `target`).
  */
-export async function dialUdpRoute(nodes: readonly ChainNode[], opts: RouteOptions): Promise<PacketConn> {
+export async function dialUdpRoute(
+  nodes: readonly ChainNode[],
+  opts: RouteOptions,
+  target?: string,
+): Promise<PacketConn> {
   const last = nodes.length - 1;
   const node = nodes[last] as ChainNode;
   if (node.connector.connectUdp === undefined)
-    throw new TunnelError('ERR_DIAL', `node ${node.name}: its connector cannot carry UDP (use socks5)`);
+    throw new TunnelError(
+      'ERR_DIAL',
+      `node ${node.name}: its connector cannot carry UDP (use socks5 or relay)`,
+    );
   const conn = await dialNode(nodes, last, opts);
-  return node.connector.connectUdp(conn, { signal: opts.signal, log: opts.log });
+  return node.connector.connectUdp(conn, { signal: opts.signal, log: opts.log }, target);
 }
 
 /** Has the last of `nodes` receive UDP on `addr` for us (rudp). */

@@ -40,9 +40,9 @@ export class ChainRouter implements Router, Binder {
   }
 
   /** A UDP channel: a UDP-TUN stream through the chain, or a local UDP socket without one. */
-  dialUdp(opts: AbortOptions & { log?: Logger } = {}): Promise<PacketConn> {
+  dialUdp(opts: AbortOptions & { log?: Logger; target?: string } = {}): Promise<PacketConn> {
     if (this.hops.length === 0) return SocketPacketConn.bind(':0');
-    return this.attempt('udp', opts, (nodes, o) => dialUdpRoute(nodes, o));
+    return this.attempt('udp', opts, (nodes, o) => dialUdpRoute(nodes, o, opts.target));
   }
 
   /**

@@ -88,9 +88,11 @@ export interface Connector {
   bind?(conn: Conn, network: 'tcp' | 'udp', address: string, ctx: ConnectContext): Promise<BoundTunnel>;
   /**
    * UDP through the node at the other end of `conn` (SOCKS5 UDP-TUN): resolves with a datagram
-   * channel whose datagrams each name their own destination. Connectors without UDP leave it out.
+   * channel whose datagrams each name their own destination. `target`, when the caller has one
+   * fixed destination (udp:// forwarding), lets connectors that need it up front (relay) use it.
+   * Connectors without UDP leave it out.
    */
-  connectUdp?(conn: Conn, ctx: ConnectContext): Promise<PacketConn>;
+  connectUdp?(conn: Conn, ctx: ConnectContext, target?: string): Promise<PacketConn>;
   /**
    * Asks the node to receive UDP on `addr` on our behalf (rudp): resolves with the address it bound
    * and a channel carrying every remote peer's datagrams (source = the peer).
@@ -159,7 +161,7 @@ export interface Router {
    * A UDP channel through the chain (one UDP-TUN stream whose datagrams name their destinations),
    * or a local UDP socket when there is none. Routers that cannot do UDP leave it out.
    */
-  dialUdp?(opts: AbortOptions & { log?: Logger }): Promise<PacketConn>;
+  dialUdp?(opts: AbortOptions & { log?: Logger; target?: string }): Promise<PacketConn>;
   /** Has the chain's last node receive UDP on `addr` for us (rudp); see Connector.bindUdp. */
   bindUdp?(
     addr: string,

@@ -69,6 +69,7 @@ function relayHandler(input: HandlerInput): RelayHandler {
     ...parseRelayHandlerMetadata(input.metadata),
     authenticator: input.authenticator,
     targets: input.targets,
+    udpObserver: input.udp,
   });
 }
 function socks4Handler(input: HandlerInput): Socks4Handler {

@@ -149,6 +149,11 @@ const HOW: Record<string, How> = {
   'gost-ts -L udp://:5353/1.1.1.1:53 -F socks5+mws://server:8443': UDP,
   'gost-ts -L rudp://:5353/127.0.0.1:53 -F socks5+mws://server:8443': UDP,
   'gost-ts -L "socks5://:1080?udp=true" -F socks5+mws://server:8443': UDP,
+  'gost-ts -L udp://:5353/127.0.0.1:53 -F relay+mws://server:8443': {
+    kind: 'test',
+    file: 'test/interop/gost-matrix/relay-udp.test.ts',
+    section: '### UDP',
+  },
   'gost-ts -L "socks5+mws://:8443?path=/ws&bind=true"': REVERSE,
   'gost-ts -L rtcp://:2222/127.0.0.1:22 -F "socks5+mws://server:8443?path=/ws"': REVERSE,
   'gost-ts -L "relay+mws://:8443?path=/ws&bind=true"': REVERSE,

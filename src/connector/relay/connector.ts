@@ -2,7 +2,8 @@ import { parseHostPort, joinHostPort } from '../../common/addr.js';
 import { ReadHeadError, readUntil } from '../../common/buffered-reader.js';
 import { connectorHandshake } from '../../common/connector-handshake.js';
 import { ProtocolError, TunnelError } from '../../core/errors.js';
-import type { AuthInfo, BoundTunnel, Conn, ConnectContext, Connector } from '../../core/types.js';
+import type { AuthInfo, BoundTunnel, Conn, ConnectContext, Connector, PacketConn } from '../../core/types.js';
+import { RelayPacketConn } from '../../common/udp/relay-packet-conn.js';
 import { MuxBindTunnel } from '../../bind/tunnel.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
 import {
@@ -77,6 +78,54 @@ export class RelayConnector implements Connector {
         return conn;
       },
     );
+  }
+
+  /**
+   * UDP to one fixed `target` (GOST's Connect with network udp): `01 81 FEALEN network(udp)
+   * [user auth] addr`, then datagrams framed `LEN(2, BE) data` both ways; the response heads what
+   * comes back (a GOST server sends it with the first datagram), so it is not awaited unless
+   * `nodelay`. GOST's target-less form (a UDP association, BIND|UDP) is not offered: without a
+   * target (a socks5 front end's UDP) this rejects, naming the problem.
+   */
+  async connectUdp(conn: Conn, ctx: ConnectContext, target?: string): Promise<PacketConn> {
+    let packets: PacketConn | undefined;
+    const dst = target ?? '';
+    await connectorHandshake(
+      // The carrier is a stream (network tcp); the UDP is inside it.
+      {
+        conn,
+        network: 'tcp',
+        target: dst,
+        ctx,
+        label: 'relay connector',
+        mapError: (err) => mapError(err, dst),
+      },
+      async () => {
+        const hp = target === undefined ? undefined : parseHostPort(target);
+        if (!hp || hp.host === '')
+          throw new TunnelError(
+            'ERR_DIAL',
+            target === undefined
+              ? 'relay connector: UDP needs a fixed target (udp:// forwarding); use socks5 for UDP with per-datagram destinations'
+              : `relay connector: invalid UDP target ${JSON.stringify(target)}`,
+          );
+        conn.write(
+          encodeRelayRequest({
+            cmd: CMD_CONNECT,
+            udp: true,
+            features: [networkFeature('udp'), ...this.authFeatures(), addrFeature(hp.host, hp.port)],
+          }),
+        );
+        if (this.opts.noDelay) {
+          const { status } = (await this.readResponse(conn, ctx)).value;
+          if (status !== STATUS_OK)
+            throw new TunnelError('ERR_RELAY_STATUS', `relay: ${dst}: ${status} ${statusText(status)}`);
+        }
+        packets = new RelayPacketConn(conn, { peer: dst, expectResponse: !this.opts.noDelay, log: ctx.log });
+      },
+    );
+    if (packets === undefined) throw new TunnelError('ERR_DIAL', 'relay connector: no UDP channel');
+    return packets;
   }
 
   async bind(conn: Conn, network: 'tcp' | 'udp', address: string, ctx: ConnectContext): Promise<BoundTunnel> {

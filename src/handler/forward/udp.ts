@@ -15,7 +15,7 @@ export async function forwardUdp(
   observer: UdpObserver | undefined,
 ): Promise<{ up: number; down: number }> {
   if (ctx.router.dialUdp === undefined) throw new TunnelError('ERR_DIAL', 'this router cannot carry UDP');
-  const packets: PacketConn = await ctx.router.dialUdp({ signal: ctx.signal, log: ctx.log });
+  const packets: PacketConn = await ctx.router.dialUdp({ signal: ctx.signal, log: ctx.log, target });
   let up = 0;
   let down = 0;
   packets.onMessage((data) => {

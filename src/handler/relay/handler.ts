@@ -1,4 +1,4 @@
-import type { Authenticator, Conn, Handler, HandlerContext } from '../../core/types.js';
+import type { Authenticator, Conn, Handler, HandlerContext, UdpObserver } from '../../core/types.js';
 import { toError } from '../../core/errors.js';
 import { readUntil } from '../../common/buffered-reader.js';
 import { endGracefully } from '../../common/conn-io.js';
@@ -16,6 +16,7 @@ import {
   MAX_HEAD_BYTES,
   NETWORK_UDP,
   STATUS_BAD_REQUEST,
+  STATUS_FORBIDDEN,
   STATUS_HOST_UNREACHABLE,
   STATUS_NETWORK_UNREACHABLE,
   STATUS_UNAUTHORIZED,
@@ -23,6 +24,7 @@ import {
 import { DEFAULT_RELAY_READ_TIMEOUT_MS } from './metadata.js';
 import { connectAndRelay } from './connect.js';
 import { handleRelayBind } from './bind.js';
+import { connectUdpAndRelay } from './udp.js';
 
 export interface RelayHandlerOptions {
   authenticator?: Authenticator | undefined;
@@ -34,6 +36,8 @@ export interface RelayHandlerOptions {
   publicAddr?: string | undefined;
   mux?: Partial<SmuxConfig> | undefined;
   lingerMs?: number | undefined;
+  /** Reports UDP drops (metrics and the drop log). */
+  udpObserver?: UdpObserver | undefined;
 }
 
 /**
@@ -42,7 +46,9 @@ export interface RelayHandlerOptions {
  * authenticator a wrong or missing pair is answered `01 02` (unauthorized), for every command. Then:
  * a fixed target → forward there (`06` when it cannot be reached); CONNECT (or command 0) → the
  * address feature's target (`01` without one, `07` when the dial fails); BIND → bind.ts; other
- * commands `01`. UDP (flag 0x80 or network feature udp) is not served yet: `01`. Never rejects.
+ * commands `01`. UDP (flag 0x80 or network feature udp) with CONNECT or a fixed target → udp.ts;
+ * UDP BIND (GOST's UDP association and rudp forms) is refused `03` while bind is off (as GOST) and
+ * otherwise not served (`01`). Never rejects.
  */
 export class RelayHandler implements Handler {
   private readonly opts: RelayHandlerOptions;
@@ -81,13 +87,35 @@ export class RelayHandler implements Handler {
       }
       const rlog = facts.username !== '' ? log.child({ user: facts.username }) : log;
       const udp = req.udp || facts.network === NETWORK_UDP;
+      const targets = this.opts.targets ?? [];
+      if (udp && (targets.length > 0 || req.cmd === 0 || req.cmd === CMD_CONNECT)) {
+        const fixed = targets.length > 0;
+        const target = fixed ? (targets[this.next++ % targets.length] as string) : facts.address;
+        await connectUdpAndRelay(
+          conn,
+          target,
+          ctx,
+          rlog.child({ cmd: fixed ? 'forward' : 'connect', network: 'udp', dst: target }),
+          {
+            failStatus: fixed ? STATUS_HOST_UNREACHABLE : STATUS_NETWORK_UNREACHABLE,
+            observer: this.opts.udpObserver,
+          },
+        );
+        return;
+      }
+      if (udp && req.cmd === CMD_BIND && !(this.opts.bind ?? false)) {
+        // GOST refuses any BIND with `03` while bind is off, UDP or not.
+        rlog.warn('relay: BIND is disabled (set bind=true to allow it)');
+        ctx.fail?.('relay: BIND is disabled');
+        await endGracefully(conn, encodeRelayResponse(STATUS_FORBIDDEN));
+        return;
+      }
       if (udp) {
-        rlog.info({ cmd: req.cmd }, 'relay: UDP is not supported by this server');
-        ctx.fail?.('relay: UDP is not supported by this server');
+        rlog.info({ cmd: req.cmd }, 'relay: UDP BIND is not supported by this server');
+        ctx.fail?.('relay: UDP BIND is not supported by this server');
         await endGracefully(conn, encodeRelayResponse(STATUS_BAD_REQUEST));
         return;
       }
-      const targets = this.opts.targets ?? [];
       if (targets.length > 0) {
         const target = targets[this.next++ % targets.length] as string;
         await connectAndRelay(conn, target, ctx, rlog.child({ cmd: 'forward' }), {
