@@ -1,16 +1,9 @@
 import { isIP } from 'node:net';
 import type { Conn, HandlerContext } from '../../core/types.js';
 import type { Logger } from '../../core/logger.js';
-import { endGracefully, writeAsync } from '../../common/conn-io.js';
-import { splitHostPort } from '../../common/addr.js';
-import { checkBindAllowed, type BindRule } from '../../bind/policy.js';
-import {
-  describeListenError,
-  listenForBind,
-  serveMuxBind,
-  unmapIPv4,
-  bindServerAddress,
-} from '../../bind/server.js';
+import type { BindRule } from '../../bind/policy.js';
+import { serveMuxBindRequest } from '../../bind/request.js';
+import { unmapIPv4 } from '../../bind/server.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
 import { encodeReply } from '../../proto/socks5/codec.js';
 import { REP_GENERAL_FAILURE, REP_NOT_ALLOWED, REP_SUCCEEDED } from '../../proto/socks5/constants.js';
@@ -43,46 +36,14 @@ export async function handleMuxBind(
   log: Logger,
   opts: MuxBindOptions,
 ): Promise<void> {
-  const blog = log.child({ cmd: 'mbind', bind: address });
-  if (!opts.enabled) {
-    blog.warn('socks5: BIND is disabled (set bind=true to allow it)');
-    ctx.fail?.('socks5: BIND is disabled');
-    await endGracefully(conn, encodeReply(REP_NOT_ALLOWED));
-    return;
-  }
-  const { host, port } = splitHostPort(address);
-  const refused = checkBindAllowed(opts.rules, host, port);
-  if (refused !== undefined) {
-    blog.warn({ reason: refused }, 'socks5: BIND refused');
-    ctx.fail?.('socks5: BIND refused');
-    await endGracefully(conn, encodeReply(REP_NOT_ALLOWED));
-    return;
-  }
-  let server;
-  try {
-    server = await listenForBind(address);
-  } catch (err) {
-    blog.warn({ reason: describeListenError(err as Error, address) }, 'socks5: BIND failed');
-    ctx.fail?.('socks5: BIND failed');
-    await endGracefully(conn, encodeReply(REP_GENERAL_FAILURE));
-    return;
-  }
-  const bound = bindServerAddress(server);
+  // GOST reports the host of the client connection's local address, not the listener's.
   const local = conn.localAddress ? unmapIPv4(conn.localAddress) : '';
-  const replyHost = opts.publicAddr || (isIP(local) ? local : bound.host);
-  try {
-    await writeAsync(conn, encodeReply(REP_SUCCEEDED, replyHost, bound.port));
-  } catch {
-    server.close();
-    return;
-  }
-  blog.info({ port: bound.port, reply: `${replyHost}:${bound.port}` }, 'socks5: bind OK');
-  await serveMuxBind(conn, {
-    server,
-    mux: opts.mux,
-    log: blog,
-    signal: ctx.signal,
-    lingerMs: opts.lingerMs,
+  await serveMuxBindRequest(conn, address, ctx, log.child({ cmd: 'mbind', bind: address }), opts, {
+    name: 'socks5',
+    forbidden: () => encodeReply(REP_NOT_ALLOWED),
+    listenFailed: () => encodeReply(REP_GENERAL_FAILURE),
+    ok: (host, port) => encodeReply(REP_SUCCEEDED, host, port),
+    replyHost: (boundHost) => (isIP(local) ? local : boundHost),
     peerHeader: (h, p) => (opts.compat ? null : encodeReply(REP_SUCCEEDED, h, p)),
   });
 }
