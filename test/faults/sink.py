@@ -8,6 +8,15 @@ server = socket.socket()
 server.bind(("127.0.0.1", 0))
 server.listen(64)
 print(server.getsockname()[1], flush=True)
+said = threading.Lock()
+
+
+def say(line):
+    # One write per line under a lock: two threads printing at once could otherwise interleave
+    # their text and newlines ("reset 1reset 2", then an empty line).
+    with said:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def serve(conn):
@@ -16,13 +25,13 @@ def serve(conn):
         while True:
             chunk = conn.recv(65536)
             if not chunk:
-                print(f"end {got}", flush=True)
+                say(f"end {got}")
                 return
             got += len(chunk)
     except ConnectionResetError:
-        print(f"reset {got}", flush=True)
+        say(f"reset {got}")
     except OSError as e:
-        print(f"error {got} {e}", flush=True)
+        say(f"error {got} {e}")
 
 
 while True:
