@@ -7,7 +7,7 @@ import { parseConfigText } from '../../src/config/load.js';
 // The suite runs a short version; `npm run fuzz` runs 100,000 inputs per parser.
 describe('fuzz: every parser rejects bad input with a clear error and never crashes', () => {
   it('covers each parser', () => {
-    assert.ok(FUZZ_TARGETS.length >= 8);
+    assert.ok(FUZZ_TARGETS.length >= 13);
   });
   it('2,000 generated inputs per parser (valid, cut, mutated, garbage)', (t) => {
     fuzzAll(2000, undefined, (line) => t.diagnostic(line));

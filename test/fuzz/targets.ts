@@ -13,6 +13,23 @@ import {
 import { parseSocks4Request } from '../../src/proto/socks4/codec.js';
 import { parseGostUrl, serviceFromUrl, nodesFromUrl } from '../../src/config/from-url.js';
 import { parseConfigText } from '../../src/config/load.js';
+import {
+  addrFeature,
+  encodeRelayRequest,
+  encodeRelayResponse,
+  featureFacts,
+  parseRelayRequest,
+  parseRelayResponse,
+  type RelayFeature,
+} from '../../src/proto/relay/codec.js';
+import { MAX_HEAD_BYTES } from '../../src/proto/relay/constants.js';
+import { encodeRelayDatagram, parseRelayDatagram } from '../../src/proto/relay/datagram.js';
+import {
+  UdpTunDecoder,
+  decodeUdpDatagram,
+  encodeUdpDatagram,
+  encodeUdpTunFrame,
+} from '../../src/proto/socks5/udp.js';
 
 /**
  * One parser under fuzz: `run` feeds it one generated input and returns normally whether the input
@@ -202,6 +219,95 @@ const configText = fc.oneof(
     .map((v) => JSON.stringify(v)),
 );
 
+// ---- relay (go-gost/relay v0.5.0) and UDP framings ----------------------------------------------
+
+const hostText = fc.oneof(
+  fc.constantFrom('127.0.0.1', '::1', '::ffff:10.0.0.1', '2001:db8::1', 'example.com', ''),
+  fc.string({ maxLength: 40 }),
+);
+const relayFeature: fc.Arbitrary<RelayFeature> = fc.oneof(
+  fc
+    .tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }))
+    .map(([username, password]) => ({ type: 1 as const, username, password })),
+  fc
+    .tuple(hostText, fc.integer({ min: 0, max: 65535 }))
+    .filter(([h]) => Buffer.byteLength(h) <= 255)
+    .map(([host, port]) => addrFeature(host, port)),
+  bytes(20).map((id) => ({ type: 3 as const, id: Buffer.from(id) })),
+  fc.integer({ min: 0, max: 0xffff }).map((network) => ({ type: 4 as const, network })),
+);
+/**
+ * A raw feature as a hostile peer can send it: a valid feature's body cut short (the declared
+ * length matching the cut, so the parser must notice the body itself is too short), or any type
+ * with any declared length and any bytes.
+ */
+const rawFeature = fc.oneof(
+  fc.tuple(relayFeature, fc.nat()).map(([f, cut]) => {
+    const whole = encodeRelayResponse(0, [f]).subarray(4 + 3);
+    const body = whole.subarray(0, cut % (whole.length + 1));
+    const head = Buffer.alloc(3);
+    head[0] = f.type;
+    head.writeUInt16BE(body.length, 1);
+    return Buffer.concat([head, body]);
+  }),
+  fc
+    .tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 40 }), bytes(40))
+    .map(([type, len, data]) => {
+      const head = Buffer.alloc(3);
+      head[0] = type;
+      head.writeUInt16BE(len, 1);
+      return Buffer.concat([head, Buffer.from(data)]);
+    }),
+);
+const relayMessage = (second: fc.Arbitrary<number>): fc.Arbitrary<Buffer> =>
+  fc.oneof(
+    fc
+      .tuple(second, fc.array(relayFeature, { maxLength: 4 }))
+      .map(([s, features]) => encodeRelayResponse(s, features)),
+    fc.tuple(second, fc.array(rawFeature, { maxLength: 4 })).map(([s, features]) => {
+      const body = Buffer.concat(features);
+      const head = Buffer.alloc(4);
+      head[0] = 1;
+      head[1] = s;
+      head.writeUInt16BE(body.length, 2);
+      return Buffer.concat([head, body]);
+    }),
+  );
+
+const udpHost = fc.constantFrom('10.0.0.1', '::1', '2001:db8::7', 'example.com', 'a');
+
+/** Throws unless `got` are exactly the datagrams `want`, in order. */
+function sameDatagrams(got: Buffer[], want: Uint8Array[]): void {
+  if (got.length !== want.length) throw new Error(`${got.length} datagrams out, ${want.length} in`);
+  got.forEach((g, i) => {
+    if (!g.equals(Buffer.from(want[i] as Uint8Array))) throw new Error(`datagram ${i} changed`);
+  });
+}
+
+/**
+ * Feeds `buf` to a head parser the way readUntil does (each chunk appended, the parser re-run on
+ * everything so far): a prefix of a message is incomplete or rejected, never accepted as longer
+ * than it is, and once accepted what it consumed lies within the bytes given.
+ */
+function parseHeadSplit(
+  parse: (b: Buffer) => { consumed: number } | undefined,
+  buf: Buffer,
+  cuts: number[],
+): void {
+  let seen = Buffer.alloc(0);
+  for (const chunk of split(buf, cuts)) {
+    seen = Buffer.concat([seen, chunk]);
+    const r = parse(seen);
+    if (r === undefined) {
+      if (seen.length > MAX_HEAD_BYTES) throw new Error('parser wants more than the largest head');
+      continue;
+    }
+    if (r.consumed <= 0 || r.consumed > seen.length)
+      throw new Error(`consumed ${r.consumed} of ${seen.length}`);
+    return;
+  }
+}
+
 export const FUZZ_TARGETS: FuzzTarget[] = [
   {
     name: 'smux decoder (v1 and v2, split reads)',
@@ -272,6 +378,151 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
     name: 'SOCKS4/4a request',
     arbitrary: corrupted(socks4Request),
     run: (input) => attempt(() => void parseSocks4Request(input as Buffer)),
+  },
+  {
+    name: 'relay request (version, command, features; split reads)',
+    arbitrary: fc.tuple(
+      fc.oneof(
+        fc
+          .tuple(fc.integer({ min: 0, max: 15 }), fc.boolean(), fc.array(relayFeature, { maxLength: 4 }))
+          .map(([cmd, udp, features]) => encodeRelayRequest({ cmd, udp, features })),
+        corrupted(relayMessage(fc.integer({ min: 0, max: 255 }))),
+      ),
+      fc.array(fc.nat(), { maxLength: 4 }),
+    ),
+    run: (input) => {
+      const [buf, cuts] = input as [Buffer, number[]];
+      attempt(() => {
+        parseHeadSplit(parseRelayRequest, buf, cuts);
+        const whole = parseRelayRequest(buf);
+        if (whole !== undefined) void featureFacts(whole.value.features);
+      });
+    },
+  },
+  {
+    name: 'relay response (status, features; split reads)',
+    arbitrary: fc.tuple(
+      corrupted(relayMessage(fc.integer({ min: 0, max: 9 }))),
+      fc.array(fc.nat(), { maxLength: 4 }),
+    ),
+    run: (input) => {
+      const [buf, cuts] = input as [Buffer, number[]];
+      attempt(() => {
+        parseHeadSplit(parseRelayResponse, buf, cuts);
+        const whole = parseRelayResponse(buf);
+        if (whole !== undefined) void featureFacts(whole.value.features);
+      });
+    },
+  },
+  {
+    name: 'relay features (each type, round trip of what encodes)',
+    arbitrary: fc.array(relayFeature, { maxLength: 6 }),
+    run: (input) => {
+      const features = input as RelayFeature[];
+      let encoded: Buffer;
+      try {
+        encoded = encodeRelayResponse(0, features);
+      } catch (err) {
+        rejectClearly(err); // e.g. a feature over 255 bytes: refused by the encoder, clearly
+        return;
+      }
+      attempt(() => {
+        const parsed = parseRelayResponse(encoded);
+        if (parsed === undefined || parsed.consumed !== encoded.length)
+          throw new Error('an encoded response does not parse back whole');
+        if (parsed.value.features.length !== features.length)
+          throw new Error('features lost in a round trip');
+        const again = encodeRelayResponse(0, parsed.value.features);
+        if (!again.equals(encoded)) throw new Error('features changed in a round trip');
+      });
+    },
+  },
+  {
+    name: 'relay UDP datagrams (LEN data; split reads, reassembled)',
+    arbitrary: fc.tuple(
+      fc.array(bytes(300), { maxLength: 6 }),
+      fc.boolean(),
+      corrupted(fc.constant(Buffer.alloc(0))),
+      fc.array(fc.nat(), { maxLength: 6 }),
+    ),
+    run: (input) => {
+      const [datagrams, intact, noise, cuts] = input as [Uint8Array[], boolean, Buffer, number[]];
+      const wire = Buffer.concat(datagrams.map((d) => encodeRelayDatagram(d)));
+      // Intact: exactly the datagrams come out. Otherwise noise is appended: still no crash.
+      const buf = intact ? wire : Buffer.concat([wire, noise]);
+      const out: Buffer[] = [];
+      attempt(() => {
+        let held = Buffer.alloc(0);
+        for (const chunk of split(buf, cuts)) {
+          held = Buffer.concat([held, chunk]);
+          for (let d = parseRelayDatagram(held); d !== undefined; d = parseRelayDatagram(held)) {
+            out.push(d.value);
+            held = held.subarray(d.consumed);
+          }
+          if (held.length > 2 + 0xffff) throw new Error(`${held.length} bytes held for one datagram`);
+        }
+      });
+      if (intact) sameDatagrams(out, datagrams);
+    },
+  },
+  {
+    name: 'SOCKS5 UDP header (one packet)',
+    arbitrary: corrupted(
+      fc
+        .tuple(bytes(200), udpHost, fc.integer({ min: 0, max: 65535 }))
+        .map(([d, h, p]) => encodeUdpDatagram(Buffer.from(d), h, p)),
+    ),
+    run: (input) => {
+      const buf = input as Buffer;
+      attempt(() => {
+        const d = decodeUdpDatagram(buf);
+        if (d.data.length > buf.length) throw new Error('datagram longer than its packet');
+      });
+    },
+  },
+  {
+    name: 'SOCKS5 UDP-TUN stream (split reads, reassembled)',
+    arbitrary: fc.tuple(
+      fc.array(
+        fc.tuple(
+          bytes(200).filter((d) => d.length > 0),
+          udpHost,
+          fc.integer({ min: 0, max: 65535 }),
+        ),
+        {
+          maxLength: 5,
+        },
+      ),
+      fc.boolean(),
+      corrupted(fc.constant(Buffer.alloc(0))),
+      fc.array(fc.nat(), { maxLength: 6 }),
+    ),
+    run: (input) => {
+      const [frames, intact, noise, cuts] = input as [
+        [Uint8Array, string, number][],
+        boolean,
+        Buffer,
+        number[],
+      ];
+      const wire = Buffer.concat(frames.map(([d, h, p]) => encodeUdpTunFrame(Buffer.from(d), h, p)));
+      const buf = intact ? wire : Buffer.concat([wire, noise]);
+      const decoder = new UdpTunDecoder();
+      const out: Buffer[] = [];
+      attempt(() => {
+        for (const chunk of split(buf, cuts)) {
+          for (const d of decoder.push(chunk)) out.push(d.data);
+          // At most one incomplete frame is held: header (2 + 1 + 1 + 1 + 255 + 2) + 65535 bytes.
+          if (decoder.pending > 262 + 0xffff) throw new Error(`${decoder.pending} bytes held`);
+        }
+      });
+      if (intact) {
+        sameDatagrams(
+          out,
+          frames.map(([d]) => d),
+        );
+        if (decoder.pending !== 0) throw new Error(`${decoder.pending} bytes left after whole frames`);
+      }
+    },
   },
   {
     name: 'command-line URL (-L and -F)',
