@@ -115,6 +115,8 @@ export class PeerSessions {
   private readonly log: Logger;
   private readonly observer: UdpObserver | undefined;
   private lastLimitLog = 0;
+  /** False during a graceful stop: a new peer's datagrams are dropped, open sessions go on. */
+  private accepting = true;
 
   constructor(
     packets: PacketConn,
@@ -137,6 +139,7 @@ export class PeerSessions {
       }
       let session = this.sessions.get(from);
       if (session === undefined) {
+        if (!this.accepting) return;
         if (this.sessions.size >= opts.maxSessions) {
           drop('session_limit');
           const now = Date.now();
@@ -165,6 +168,11 @@ export class PeerSessions {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Graceful stop: no new sessions; datagrams of open ones still flow. */
+  stopAccepting(): void {
+    this.accepting = false;
   }
 
   /** Ends every session (the PacketConn is left to its owner). */

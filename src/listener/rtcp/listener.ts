@@ -27,6 +27,8 @@ export class RtcpListener implements Listener {
   private tunnel: BoundTunnel | undefined;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** False once a graceful stop began: new peers are refused and no new bind is made. */
+  private accepting = true;
   /** Binds that succeeded (tests and logs). */
   binds = 0;
 
@@ -48,7 +50,19 @@ export class RtcpListener implements Listener {
     return this.tunnel?.addr;
   }
 
+  /**
+   * Graceful stop. The bind protocols have no message that closes only the published port, and
+   * closing the tunnel would cut the connections still open through it; so the tunnel stays up
+   * while every new peer's stream is refused at once (the peer sees its connection closed, as from a
+   * full GOST backlog), and no new bind is made if the tunnel drops meanwhile.
+   */
+  stopAccepting(): void {
+    this.accepting = false;
+    this.wake?.();
+  }
+
   async close(): Promise<void> {
+    this.accepting = false;
     this.abort.abort();
     this.tunnel?.close();
     this.wake?.();
@@ -61,10 +75,10 @@ export class RtcpListener implements Listener {
     const max = this.opts.maxBackoffMs ?? 5000;
     const signal = this.abort.signal;
     let delay = 0;
-    while (!signal.aborted) {
+    while (!signal.aborted && this.accepting) {
       if (delay > 0) {
         await this.sleep(delay);
-        if (signal.aborted) break;
+        if (signal.aborted || !this.accepting) break;
       }
       let tunnel: BoundTunnel;
       try {
@@ -75,17 +89,20 @@ export class RtcpListener implements Listener {
         log.warn({ bind: addr, err: toError(err).message, retryMs: delay }, 'rtcp: bind failed, retrying');
         continue;
       }
-      if (signal.aborted) {
+      if (signal.aborted || !this.accepting) {
         tunnel.close();
         break;
       }
       this.tunnel = tunnel;
       this.binds += 1;
       log.info({ bind: addr, remote: tunnel.addr }, 'rtcp: tunnel up');
-      tunnel.accept(onConn);
+      tunnel.accept((conn) => {
+        if (this.accepting) onConn(conn);
+        else conn.destroy(); // stopping: this peer is refused
+      });
       const reason = await tunnel.closed;
       this.tunnel = undefined;
-      if (signal.aborted) break;
+      if (signal.aborted || !this.accepting) break;
       // GOST: an accept error resets the delay, then waits the first step before binding again.
       delay = min;
       log.warn(

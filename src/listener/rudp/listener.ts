@@ -30,6 +30,7 @@ export class RudpListener implements Listener {
   private sessions: PeerSessions | undefined;
   private loop: Promise<void> | undefined;
   private bound: string | undefined;
+  private stopping = false;
 
   constructor(opts: RudpListenerOptions) {
     this.opts = opts;
@@ -58,6 +59,7 @@ export class RudpListener implements Listener {
         retryMs = FIRST_RETRY_MS;
         log.info({ addr: this.opts.addr, bound: r.bound }, 'rudp: bound on the remote node');
         this.sessions = new PeerSessions(r.packets, this.opts, log, this.opts.observer, onConn);
+        if (this.stopping) this.sessions.stopAccepting();
         await r.packets.done;
         this.sessions.closeAll();
         if (signal.aborted) return;
@@ -76,6 +78,12 @@ export class RudpListener implements Listener {
 
   address(): string {
     return this.bound ?? this.opts.addr;
+  }
+
+  /** Graceful stop: datagrams from new peers are dropped; open sessions go on. */
+  stopAccepting(): void {
+    this.stopping = true;
+    this.sessions?.stopAccepting();
   }
 
   async close(): Promise<void> {

@@ -27,7 +27,8 @@ const DEFAULT_HANDSHAKE_TIMEOUT = 60_000;
 export class TlsListener implements Listener {
   private readonly opts: TlsListenerOptions;
   private readonly server: tls.Server;
-  private readonly tracked: { close(): Promise<void> };
+  private readonly tracked: { close(): Promise<void>; stopAccepting(): void };
+  private accepting = true;
 
   constructor(opts: TlsListenerOptions) {
     this.opts = opts;
@@ -53,7 +54,11 @@ export class TlsListener implements Listener {
       // Node reports a handshake timeout here without closing the socket.
       socket.destroy();
     });
-    this.server.on('secureConnection', (socket: tls.TLSSocket) => onConn(socket));
+    this.server.on('secureConnection', (socket: tls.TLSSocket) => {
+      // A handshake that was under way when a graceful stop began is not handed over.
+      if (this.accepting) onConn(socket);
+      else socket.destroy();
+    });
     await listenOn(this.server, this.opts.addr);
   }
 
@@ -61,7 +66,14 @@ export class TlsListener implements Listener {
     return boundAddress(this.server);
   }
 
+  /** Graceful stop: the port is closed; connections already handed over go on until close(). */
+  stopAccepting(): void {
+    this.accepting = false;
+    this.tracked.stopAccepting();
+  }
+
   close(): Promise<void> {
+    this.accepting = false;
     return this.tracked.close();
   }
 }

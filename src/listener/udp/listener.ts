@@ -32,6 +32,11 @@ export class UdpListener implements Listener {
     return this.packets?.localAddress() ?? this.opts.addr;
   }
 
+  /** Graceful stop: datagrams from new peers are dropped; open sessions go on. */
+  stopAccepting(): void {
+    this.sessions?.stopAccepting();
+  }
+
   async close(): Promise<void> {
     this.sessions?.closeAll();
     this.packets?.close();

@@ -67,6 +67,12 @@ export class WsListener implements Listener {
     return this.host.address();
   }
 
+  /** Graceful stop: the port is closed, upgrades under way are refused; open connections go on. */
+  stopAccepting(): void {
+    this.onConn = undefined;
+    this.host.stopAccepting();
+  }
+
   close(): Promise<void> {
     this.onConn = undefined;
     for (const c of this.conns) c.destroy();
