@@ -78,10 +78,11 @@ export const OPTIONS = {
     type: 'int',
     def: String(DEFAULT_LIMITS.handshakesPerListener),
     where: ['listener'],
-    types: 'mws mwss',
+    types: 'mws mwss ws wss tls',
     status: 'applied',
     group: 'mws',
-    summary: 'Upgrades in progress per listener; more connections are closed at once.',
+    summary:
+      'Handshakes in progress per listener, from TCP accept to the 101 (TLS included); more connections are closed at once.',
     example: '?maxHandshakes=256',
   },
   'limit.maxStreams': {

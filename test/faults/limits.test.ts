@@ -260,4 +260,89 @@ describe('limits', () => {
     await server.waitForLine(/limit reached: handshakes_per_listener \(2\)/);
     assert.equal(idle[0]?.destroyed, false, 'the first ones are still waiting for their handshake');
   });
+
+  for (const kind of ['tls', 'wss', 'mwss'] as const) {
+    it(`${kind}: connections that stall in the TLS handshake count against ws.maxHandshakes`, async (t) => {
+      const echo = await echoServer();
+      const port = await freePort();
+      const metricsPort = await freePort();
+      const server = await startCli([
+        '-L',
+        `http+${kind}://127.0.0.1:${port}?maxHandshakes=2`,
+        '-metrics',
+        `127.0.0.1:${metricsPort}`,
+      ]);
+      const proxy = await freePort();
+      const client = await startCli([
+        '-L',
+        `http://127.0.0.1:${proxy}`,
+        '-F',
+        `http+${kind}://127.0.0.1:${port}`,
+      ]);
+      const stalled: net.Socket[] = [];
+      t.after(async () => {
+        stalled.forEach((s) => s.destroy());
+        await Promise.all([server.stop('SIGKILL'), client.stop('SIGKILL')]);
+        await echo.close();
+      });
+      const open = await connectVia(proxy, `127.0.0.1:${echo.port}`);
+      open.resume();
+      const echoed = async (text: string): Promise<string> => {
+        open.write(text);
+        const [reply] = (await within(once(open, 'data'), 10_000, `the echo of ${text}`)) as [Buffer];
+        return reply.toString();
+      };
+      assert.equal(await echoed('before'), 'before');
+      // One peer sends nothing, one the start of a ClientHello: both stall before TLS is done.
+      const clientHelloStart = Buffer.from('16030100c8010000c40303', 'hex');
+      for (const first of [undefined, clientHelloStart]) {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('error', () => {});
+        await once(s, 'connect');
+        if (first !== undefined) s.write(first);
+        stalled.push(s);
+      }
+      // The limit is full: one more connection is closed at once, long before any timeout (60 s).
+      const third = net.connect(port, '127.0.0.1');
+      third.on('error', () => {});
+      stalled.push(third);
+      await within(once(third, 'close'), 10_000, 'the connection beyond the limit to be closed');
+      await server.waitForLine(/limit reached: handshakes_per_listener \(2\)/);
+      const m = (await curl([`http://127.0.0.1:${metricsPort}/metrics`])).body;
+      assert.match(m, /gost_ts_limit_hits_total\{limit="handshakes_per_listener"\} [1-9]/);
+      // What was established keeps working; once the stalled peers go, new clients get in.
+      assert.equal(await echoed('during'), 'during');
+      assert.equal(stalled[0]?.destroyed, false, 'a stalled peer within the limit is still waiting');
+      for (const s of stalled) s.destroy();
+      const proxy2 = await freePort();
+      const client2 = await startCli([
+        '-L',
+        `http://127.0.0.1:${proxy2}`,
+        '-F',
+        `http+${kind}://127.0.0.1:${port}`,
+      ]);
+      t.after(() => client2.stop('SIGKILL'));
+      const fresh = await connectVia(proxy2, `127.0.0.1:${echo.port}`);
+      fresh.write('fresh');
+      fresh.resume();
+      const [reply] = (await within(once(fresh, 'data'), 10_000, 'the echo through a new client')) as [
+        Buffer,
+      ];
+      assert.equal(reply.toString(), 'fresh');
+      fresh.destroy();
+      open.destroy();
+    });
+
+    it(`${kind}: a TLS handshake that stalls is closed after handshakeTimeout`, async (t) => {
+      const port = await freePort();
+      const server = await startCli(['-L', `http+${kind}://127.0.0.1:${port}?handshakeTimeout=1s`]);
+      t.after(() => server.stop('SIGKILL'));
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      t.after(() => s.destroy());
+      await once(s, 'connect');
+      s.write(Buffer.from('16030100c8010000c40303', 'hex'));
+      await within(once(s, 'close'), 15_000, 'the server to close the stalled handshake');
+    });
+  }
 });

@@ -180,17 +180,23 @@ describe('TlsListener + TlsDialer', () => {
 });
 
 describe('parseTlsListenerMetadata', () => {
-  test('reads handshakeTimeout and TCP keepalive', () => {
+  test('reads handshakeTimeout, TCP keepalive and maxHandshakes', () => {
     assert.deepEqual(parseTlsListenerMetadata(new Metadata({})), {
       handshakeTimeout: 0,
       keepAlive: false,
       keepAliveIdle: 0,
+      maxHandshakes: 1024,
     });
     assert.deepEqual(
       parseTlsListenerMetadata(
-        new Metadata({ handshakeTimeout: '5s', keepalive: 'true', 'keepalive.idle': '30s' }),
+        new Metadata({
+          handshakeTimeout: '5s',
+          keepalive: 'true',
+          'keepalive.idle': '30s',
+          maxHandshakes: '8',
+        }),
       ),
-      { handshakeTimeout: 5000, keepAlive: true, keepAliveIdle: 30_000 },
+      { handshakeTimeout: 5000, keepAlive: true, keepAliveIdle: 30_000, maxHandshakes: 8 },
     );
   });
 });

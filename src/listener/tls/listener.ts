@@ -4,6 +4,7 @@ import type { Conn, Listener, ServerTlsOptions } from '../../core/types.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { boundAddress, listenOn, trackSockets } from '../../common/listen.js';
 import { serverTlsContextOptions } from '../../common/tls-server.js';
+import { Limit, limitReporter } from '../../common/limits.js';
 
 export interface TlsListenerOptions {
   addr: string;
@@ -13,7 +14,14 @@ export interface TlsListenerOptions {
   handshakeTimeout?: number | undefined;
   keepAlive?: boolean | undefined;
   keepAliveIdle?: number | undefined;
+  /** TLS handshakes in progress; one more connection is closed at once. 0 or unset = unbounded. */
+  maxHandshakes?: number | undefined;
   log?: Logger | undefined;
+}
+
+/** A live TCP connection's address pair, the same on its TLS socket. */
+function connectionKey(socket: net.Socket): string {
+  return `${socket.localAddress}|${socket.localPort}|${socket.remoteAddress}|${socket.remotePort}`;
 }
 
 /** Without a configured limit, a client gets this long for its TLS handshake (ms). */
@@ -29,6 +37,8 @@ export class TlsListener implements Listener {
   private readonly server: tls.Server;
   private readonly tracked: { close(): Promise<void>; stopAccepting(): void };
   private accepting = true;
+  /** Ends a connection's count among the handshakes in progress, by its address pair (TCP = TLS). */
+  private readonly handshakeEnds = new Map<string, () => void>();
 
   constructor(opts: TlsListenerOptions) {
     this.opts = opts;
@@ -44,8 +54,26 @@ export class TlsListener implements Listener {
 
   async listen(onConn: (conn: Conn) => void): Promise<void> {
     const log = this.opts.log ?? silentLogger;
+    const handshakes = new Limit('handshakes_per_listener', this.opts.maxHandshakes ?? 0, limitReporter(log));
     // 'connection' is the raw TCP socket (trackSockets follows it too, so close() also ends handshakes).
     this.server.on('connection', (socket: net.Socket) => {
+      // Counted from the TCP accept until TLS is done or the socket closes: a peer that opens
+      // connections and never finishes TLS holds at most maxHandshakes of them, each for at most
+      // handshakeTimeout.
+      if (!handshakes.tryAcquire()) {
+        socket.destroy();
+        return;
+      }
+      const key = connectionKey(socket);
+      let counted = true;
+      const handshakeOver = (): void => {
+        if (!counted) return;
+        counted = false;
+        handshakes.release();
+        if (this.handshakeEnds.get(key) === handshakeOver) this.handshakeEnds.delete(key);
+      };
+      socket.once('close', handshakeOver);
+      this.handshakeEnds.set(key, handshakeOver);
       socket.setNoDelay(true);
       if (this.opts.keepAlive) socket.setKeepAlive(true, this.opts.keepAliveIdle ?? 0);
     });
@@ -55,6 +83,7 @@ export class TlsListener implements Listener {
       socket.destroy();
     });
     this.server.on('secureConnection', (socket: tls.TLSSocket) => {
+      this.handshakeEnds.get(connectionKey(socket))?.();
       // A handshake that was under way when a graceful stop began is not handed over.
       if (this.accepting) onConn(socket);
       else socket.destroy();

@@ -5,6 +5,7 @@ import type { AcceptedWebSocket } from '../../transport/websocket/server.js';
 import { headersForLog, negotiatedExtensions } from '../../transport/websocket/upgrade-log.js';
 import type { WebSocketDuplex } from '../../transport/websocket/ws-duplex.js';
 import type { WsListenerMetadata } from './metadata.js';
+import { limitReporter } from '../../common/limits.js';
 
 export interface WsListenerOptions extends WsListenerMetadata {
   addr: string;
@@ -29,7 +30,10 @@ export class WsListener implements Listener {
 
   constructor(opts: WsListenerOptions) {
     this.opts = opts;
-    this.host = new WebSocketHost(opts);
+    this.host = new WebSocketHost({
+      ...opts,
+      ws: { ...opts.ws, maxHandshakes: opts.maxHandshakes, onLimit: limitReporter(opts.log) },
+    });
   }
 
   /** WebSocket upgrades accepted so far (one per dial of a `ws` client). */

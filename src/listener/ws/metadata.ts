@@ -2,6 +2,7 @@ import type { Metadata } from '../../core/metadata.js';
 import { parseWebSocketMetadata } from '../../transport/websocket/metadata.js';
 import type { WebSocketOptions } from '../../transport/websocket/options.js';
 import { OPTIONS } from '../../config/keys.js';
+import { DEFAULT_LIMITS } from '../../common/limits.js';
 
 export interface WsListenerMetadata {
   ws: WebSocketOptions;
@@ -10,6 +11,8 @@ export interface WsListenerMetadata {
   /** TCP keepalive on accepted connections (the listener's `keepalive` is TCP's, not WebSocket's). */
   keepAlive: boolean;
   keepAliveIdle: number;
+  /** Connections between TCP accept and the 101 (TLS included); 0 = unbounded. */
+  maxHandshakes: number;
 }
 
 /** Keys of GOST's `ws`/`wss` listener: the mws keys (facts §9.2) without `mux.*`. */
@@ -20,5 +23,9 @@ export function parseWsListenerMetadata(md: Metadata): WsListenerMetadata {
     backlog: backlog > 0 ? backlog : 128,
     keepAlive: md.bool(OPTIONS['listener.keepalive'].keys, false),
     keepAliveIdle: md.duration(OPTIONS['listener.keepalive.idle'].keys, 0),
+    maxHandshakes: Math.max(
+      0,
+      md.int(OPTIONS['limit.maxHandshakes'].keys, DEFAULT_LIMITS.handshakesPerListener),
+    ),
   };
 }

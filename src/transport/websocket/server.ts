@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
-import { countLimitHit, type LimitReporter } from '../../common/limits.js';
+import { Limit, type LimitReporter } from '../../common/limits.js';
 import { WebSocketServer } from 'ws';
 import { deflateOptions, type WebSocketOptions } from './options.js';
 import { WebSocketDuplex } from './ws-duplex.js';
@@ -10,8 +10,9 @@ export interface WebSocketAcceptOptions extends WebSocketOptions {
   /** Largest message accepted (bytes). */
   maxPayload?: number | undefined;
   /**
-   * Connections that have not completed their upgrade yet; one more is closed at once. 0 or unset =
-   * unbounded. Reported as `handshakes_per_listener`.
+   * Connections that have not completed their upgrade yet, counted from the TCP accept (so over TLS
+   * the TLS handshake counts too); one more is closed at once. 0 or unset = unbounded. Reported as
+   * `handshakes_per_listener`.
    */
   maxHandshakes?: number | undefined;
   /**
@@ -31,6 +32,11 @@ export interface AcceptedWebSocket {
 
 /** Without a configured limit, a client gets this long from connect to the 101 (ms). */
 const DEFAULT_HANDSHAKE_LIMIT = 60_000;
+
+/** A live TCP connection's address pair, the same on its TLS socket. */
+function connectionKey(socket: Socket): string {
+  return `${socket.localAddress}|${socket.localPort}|${socket.remoteAddress}|${socket.remotePort}`;
+}
 
 /** Go's path.Clean, keeping a trailing slash as ServeMux does. */
 export function cleanPath(p: string): string {
@@ -212,9 +218,12 @@ export function attachWebSocketAcceptor(
 ): void {
   const pattern = opts.path.startsWith('/') ? opts.path : `/${opts.path}`;
   const handshakeLimit = opts.handshakeTimeout > 0 ? opts.handshakeTimeout : DEFAULT_HANDSHAKE_LIMIT;
-  const pending = new WeakMap<Socket, NodeJS.Timeout>();
-  /** Ends a socket's count among the handshakes in progress (once upgraded, or when it closes). */
-  const handshakeEnds = new WeakMap<Socket, () => void>();
+  /**
+   * Ends a connection's handshake (its count and its deadline), by the connection's address pair:
+   * over TLS the socket that upgrades is the TLS socket, not the TCP socket that was counted, and
+   * both report the same addresses.
+   */
+  const handshakeEnds = new Map<string, () => void>();
   // Go's ReadHeaderTimeout: the request head must be complete in time or the connection is closed
   // without a reply. Node's own headersTimeout is only checked every 30 s, hence a timer per socket.
   const headerDeadlines = new WeakMap<Socket, NodeJS.Timeout>();
@@ -223,44 +232,41 @@ export function attachWebSocketAcceptor(
     headerDeadlines.delete(socket);
   };
   const acceptUpgrade = createUpgradeAcceptor(opts, onAccept, (socket) => {
-    clearTimeout(pending.get(socket));
-    pending.delete(socket);
-    handshakeEnds.get(socket)?.();
-    handshakeEnds.delete(socket);
+    handshakeEnds.get(connectionKey(socket))?.();
   });
 
-  // Over TLS the socket that upgrades is the TLS socket, which 'secureConnection' hands out.
-  const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection';
-  const maxHandshakes = opts.maxHandshakes ?? 0;
-  const onLimit = opts.onLimit ?? countLimitHit;
-  let handshaking = 0;
-  server.on(connectionEvent, (socket: Socket) => {
-    if (maxHandshakes > 0 && handshaking >= maxHandshakes) {
-      onLimit('handshakes_per_listener', maxHandshakes);
+  // A handshake is everything from the TCP accept to the 101: over TLS (wss, mwss) the TLS
+  // handshake counts too, so a peer that opens connections and never finishes TLS is bounded by
+  // the same limit and the same deadline as one that never sends its upgrade request.
+  const handshakes = new Limit('handshakes_per_listener', opts.maxHandshakes ?? 0, opts.onLimit);
+  server.on('connection', (socket: Socket) => {
+    if (!handshakes.tryAcquire()) {
       socket.destroy();
       return;
     }
-    handshaking += 1;
+    const key = connectionKey(socket);
+    const timer = setTimeout(() => socket.destroy(), handshakeLimit);
+    timer.unref();
     let counted = true;
     const handshakeOver = (): void => {
       if (!counted) return;
       counted = false;
-      handshaking -= 1;
-    };
-    handshakeEnds.set(socket, handshakeOver);
-    const timer = setTimeout(() => socket.destroy(), handshakeLimit);
-    timer.unref();
-    pending.set(socket, timer);
-    if (opts.readHeaderTimeout > 0) {
-      const headerTimer = setTimeout(() => socket.destroy(), opts.readHeaderTimeout);
-      headerTimer.unref();
-      headerDeadlines.set(socket, headerTimer);
-    }
-    socket.once('close', () => {
       clearTimeout(timer);
-      headerDone(socket);
-      handshakeOver();
-    });
+      handshakes.release();
+      if (handshakeEnds.get(key) === handshakeOver) handshakeEnds.delete(key);
+    };
+    handshakeEnds.set(key, handshakeOver);
+    socket.once('close', handshakeOver);
+  });
+
+  // The socket that speaks HTTP: over TLS, the one 'secureConnection' hands out.
+  const httpEvent = server instanceof TlsServer ? 'secureConnection' : 'connection';
+  server.on(httpEvent, (socket: Socket) => {
+    if (socket.destroyed || opts.readHeaderTimeout <= 0) return;
+    const headerTimer = setTimeout(() => socket.destroy(), opts.readHeaderTimeout);
+    headerTimer.unref();
+    headerDeadlines.set(socket, headerTimer);
+    socket.once('close', () => headerDone(socket));
   });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
