@@ -1,4 +1,5 @@
-import type { BoundTunnel, Conn } from '../core/types.js';
+import type { BoundTunnel, Conn, TunnelBacklog } from '../core/types.js';
+import { DEFAULT_LIMITS, Limit, limitReporter } from '../common/limits.js';
 import type { Logger } from '../core/logger.js';
 import { toError } from '../core/errors.js';
 import { SmuxSession, type SmuxConfig, type SmuxStream } from '../mux/smux/index.js';
@@ -15,10 +16,11 @@ export interface MuxBindTunnelOptions {
   readPeer(stream: SmuxStream): Promise<{ host: string; port: number }>;
   log: Logger;
   /**
-   * Streams held while their header is read or until accept() is called; more are refused with a
-   * log line. Default 1024, xtaci/smux's accept backlog (where GOST's session would stop reading).
+   * Streams held while their header is read or until accept() is called; more are refused, counted
+   * as `bind_backlog` and logged. Default 1024 (DEFAULT_LIMITS.bindBacklog: xtaci/smux's accept
+   * backlog, where GOST's session would stop reading); 0 = unbounded.
    */
-  backlog?: number;
+  backlog?: TunnelBacklog | undefined;
 }
 
 /**
@@ -32,15 +34,19 @@ export class MuxBindTunnel implements BoundTunnel {
   readonly closed: Promise<Error | undefined>;
   private readonly session: SmuxSession;
   private readonly opts: MuxBindTunnelOptions;
-  private readonly backlog: number;
+  /** Streams whose header is being read or that wait for accept(). */
+  private readonly held: Limit;
   private readonly waiting: Conn[] = [];
-  private pendingHeaders = 0;
   private onConn: ((conn: Conn) => void) | undefined;
 
   constructor(carrier: Conn, opts: MuxBindTunnelOptions) {
     this.addr = opts.addr;
     this.opts = opts;
-    this.backlog = opts.backlog ?? 1024;
+    this.held = new Limit(
+      'bind_backlog',
+      opts.backlog?.max ?? DEFAULT_LIMITS.bindBacklog,
+      opts.backlog?.onLimit ?? limitReporter(opts.log),
+    );
     this.session = new SmuxSession(carrier, { ...opts.mux, client: false, acceptStreams: true });
     this.closed = new Promise((resolve) => {
       this.session.once('close', (err) => {
@@ -53,7 +59,10 @@ export class MuxBindTunnel implements BoundTunnel {
 
   accept(onConn: (conn: Conn) => void): void {
     this.onConn = onConn;
-    for (const c of this.waiting.splice(0)) onConn(c);
+    for (const c of this.waiting.splice(0)) {
+      this.held.release();
+      onConn(c);
+    }
   }
 
   close(): void {
@@ -61,29 +70,28 @@ export class MuxBindTunnel implements BoundTunnel {
   }
 
   private onStream(stream: SmuxStream): void {
-    if (this.pendingHeaders + this.waiting.length >= this.backlog) {
-      this.opts.log.warn({ backlog: this.backlog }, 'bind: backlog full, peer connection refused');
+    if (!this.held.tryAcquire()) {
+      this.opts.log.debug({ backlog: this.held.max }, 'bind: backlog full, peer connection refused');
       stream.destroy();
       return;
     }
     stream.on('error', (err: Error) => this.opts.log.debug({ err: err.message }, 'bind: inner stream error'));
-    this.pendingHeaders += 1;
-    this.opts
-      .readPeer(stream)
-      .then(
-        (peer) => {
-          stream.remoteAddress = peer.host;
-          stream.remotePort = peer.port;
-          if (this.onConn !== undefined) this.onConn(stream);
-          else this.waiting.push(stream);
-        },
-        (err: unknown) => {
-          this.opts.log.warn({ err: toError(err).message }, 'bind: bad peer header on an inner stream');
-          stream.destroy();
-        },
-      )
-      .finally(() => {
-        this.pendingHeaders -= 1;
-      });
+    this.opts.readPeer(stream).then(
+      (peer) => {
+        stream.remoteAddress = peer.host;
+        stream.remotePort = peer.port;
+        if (this.onConn === undefined) {
+          this.waiting.push(stream); // still held: released when accept() hands it over
+          return;
+        }
+        this.held.release();
+        this.onConn(stream);
+      },
+      (err: unknown) => {
+        this.held.release();
+        this.opts.log.warn({ err: toError(err).message }, 'bind: bad peer header on an inner stream');
+        stream.destroy();
+      },
+    );
   }
 }

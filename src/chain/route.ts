@@ -1,4 +1,4 @@
-import type { AbortOptions, BoundTunnel, Conn, PacketConn } from '../core/types.js';
+import type { AbortOptions, BoundTunnel, Conn, PacketConn, TunnelBacklog } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import { TunnelError } from '../core/errors.js';
 import { tcpConnect } from '../common/tcp-connect.js';
@@ -6,6 +6,8 @@ import type { ChainNode } from './node.js';
 
 export interface RouteOptions extends AbortOptions {
   log: Logger;
+  /** For bindRoute: passed to the connector's bind (see ConnectContext). */
+  backlog?: TunnelBacklog | undefined;
 }
 
 /**
@@ -47,7 +49,11 @@ export async function bindRoute(
       `bind ${address}: node ${last.name}'s connector cannot bind (use socks5 or relay)`,
     );
   const conn = await dialNode(nodes, nodes.length - 1, opts);
-  return connector.bind(conn, network, address, { signal: opts.signal, log: opts.log });
+  return connector.bind(conn, network, address, {
+    signal: opts.signal,
+    log: opts.log,
+    backlog: opts.backlog,
+  });
 }
 
 /** A connection from node `i`'s connector to `target`. */

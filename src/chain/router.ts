@@ -1,4 +1,12 @@
-import type { AbortOptions, Binder, BoundTunnel, Conn, PacketConn, Router } from '../core/types.js';
+import type {
+  AbortOptions,
+  Binder,
+  BoundTunnel,
+  Conn,
+  PacketConn,
+  Router,
+  TunnelBacklog,
+} from '../core/types.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { TunnelError, hasCode } from '../core/errors.js';
 import type { Hop } from './hop.js';
@@ -117,12 +125,16 @@ export class ChainRouter implements Router, Binder {
   async bind(
     network: 'tcp' | 'udp',
     address: string,
-    opts: AbortOptions & { log?: Logger } = {},
+    opts: AbortOptions & { log?: Logger; backlog?: TunnelBacklog | undefined } = {},
   ): Promise<BoundTunnel> {
     const log = opts.log ?? this.log;
     const deadline = attemptSignal(opts.signal, this.timeout);
     try {
-      return await bindRoute(this.selectNodes(address), network, address, { signal: deadline.signal, log });
+      return await bindRoute(this.selectNodes(address), network, address, {
+        signal: deadline.signal,
+        log,
+        backlog: opts.backlog,
+      });
     } catch (err) {
       if (deadline.timedOut())
         throw new TunnelError('ERR_DIAL_TIMEOUT', `bind ${address}: timed out after ${this.timeout} ms`, {

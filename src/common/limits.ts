@@ -13,6 +13,8 @@ export const DEFAULT_LIMITS = Object.freeze({
   handshakesPerListener: 1_024,
   /** smux sessions on one listener (`maxSessions`). */
   sessionsPerListener: 4_096,
+  /** Peer connections a reverse tunnel holds before the service takes them (rtcp `backlog`). */
+  bindBacklog: 1_024,
   /** UDP sessions of one service, for UDP handlers to use with `Limit`. */
   udpSessions: 4_096,
 });

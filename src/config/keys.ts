@@ -297,6 +297,18 @@ export const OPTIONS = {
     summary: 'Beyond GOST: what a reverse-tunnel client may bind, [host:]port[-port] rules, comma-separated.',
     example: '?bind=true&bind.allow=2000-2999',
   },
+  'rtcp.backlog': {
+    keys: ['backlog'],
+    type: 'int',
+    def: String(DEFAULT_LIMITS.bindBacklog),
+    where: ['listener'],
+    types: 'rtcp',
+    status: 'applied',
+    group: 'proxy',
+    summary:
+      'Peer connections a reverse tunnel holds before the service takes them; more are refused (limit `bind_backlog`).',
+    example: '?backlog=256',
+  },
   'socks5.publicAddr': {
     keys: ['socks.publicAddr', 'publicAddr'],
     name: 'publicAddr',

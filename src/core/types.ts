@@ -71,6 +71,17 @@ export interface Dialer {
 
 export interface ConnectContext extends AbortOptions {
   log: Logger;
+  /** For bind(): the bound between peers and the service (the rtcp listener's `backlog`). */
+  backlog?: TunnelBacklog | undefined;
+}
+
+/**
+ * How many peer connections a bound tunnel holds while their header is read or until the service
+ * takes them; one more is refused and reported to `onLimit` (limit `bind_backlog`).
+ */
+export interface TunnelBacklog {
+  max: number;
+  onLimit?: ((limit: string, max: number) => void) | undefined;
 }
 
 /**
@@ -117,7 +128,11 @@ export interface BoundTunnel {
 
 /** Opens bound tunnels through a chain (the `rtcp` listener's chain). */
 export interface Binder {
-  bind(network: 'tcp' | 'udp', address: string, opts: AbortOptions & { log?: Logger }): Promise<BoundTunnel>;
+  bind(
+    network: 'tcp' | 'udp',
+    address: string,
+    opts: AbortOptions & { log?: Logger; backlog?: TunnelBacklog | undefined },
+  ): Promise<BoundTunnel>;
   /** The UDP form (the `rudp` listener): see Connector.bindUdp. */
   bindUdp?(
     addr: string,

@@ -39,6 +39,7 @@ import { Socks5Connector } from '../connector/socks5/connector.js';
 import { parseSocks5ConnectorMetadata } from '../connector/socks5/metadata.js';
 import { Socks4Connector } from '../connector/socks4/connector.js';
 import { RtcpListener } from '../listener/rtcp/listener.js';
+import { parseRtcpListenerMetadata } from '../listener/rtcp/metadata.js';
 import { RelayHandler } from '../handler/relay/handler.js';
 import { parseRelayHandlerMetadata } from '../handler/relay/metadata.js';
 import { RelayConnector } from '../connector/relay/connector.js';
@@ -118,9 +119,9 @@ export function createBuiltinRegistries(): Registries {
         new MwsListener({ ...parseMwsListenerMetadata(metadata), addr, log, tls }),
     })
     .register('rtcp', {
-      create: ({ addr, log, binder }) => {
+      create: ({ addr, metadata, log, binder }) => {
         if (binder === undefined) throw new ConfigError('listener.chain', 'listener "rtcp" needs a chain');
-        return new RtcpListener({ addr, log, binder });
+        return new RtcpListener({ ...parseRtcpListenerMetadata(metadata), addr, log, binder });
       },
     })
     .register('udp', {

@@ -35,6 +35,8 @@ const LISTEN = new Set(['handler', 'listener', 'service']);
 function argvFor(o: OptionSpec, query: string, side: 'L' | 'F'): string[] {
   const type = (o.types ?? '').split(' ')[0] ?? '';
   if (side === 'L') {
+    // A reverse tunnel needs its target and a chain.
+    if (type === 'rtcp') return ['-L', `rtcp://127.0.0.1:0/127.0.0.1:1${query}`, '-F', 'relay://127.0.0.1:1'];
     const scheme = o.where.includes('handler') && type !== '' ? `${type}+mws` : `http+${type || 'tcp'}`;
     // A selector needs forward targets on -L.
     const targets = o.group === 'selector' ? '/127.0.0.1:1,127.0.0.1:2' : '';

@@ -8,6 +8,9 @@ import { curl } from '../helpers/curl.js';
 import { OP_BINARY, encodeFrame, openRawWsClient, rawWsClient, type RawWsPeer } from '../helpers/raw-ws.js';
 import { echoServer } from '../helpers/net.js';
 import { connectVia, within } from './support.js';
+import { SmuxSession, type SmuxStream } from '../../src/mux/smux/index.js';
+import { parseRelayRequest, encodeRelayResponse, addrFeature } from '../../src/proto/relay/codec.js';
+import { CMD_BIND } from '../../src/proto/relay/constants.js';
 
 const CMD_SYN = 0;
 const CMD_FIN = 1;
@@ -345,4 +348,71 @@ describe('limits', () => {
       await within(once(s, 'close'), 15_000, 'the server to close the stalled handshake');
     });
   }
+
+  it("rtcp backlog: peers beyond the tunnel's backlog are refused, counted and logged", async (t) => {
+    const echo = await echoServer();
+    // A relay server that accepts the bind, then opens inner streams and sends their peer headers
+    // only when told: until then each one is held by the tunnel.
+    let session: SmuxSession | undefined;
+    let onBound: (s: SmuxSession) => void = () => {};
+    const bound = new Promise<SmuxSession>((resolve) => (onBound = resolve));
+    const relay = net.createServer((sock) => {
+      sock.on('error', () => {});
+      let head = Buffer.alloc(0);
+      const onData = (c: Buffer): void => {
+        head = Buffer.concat([head, c]);
+        const req = parseRelayRequest(head);
+        if (req === undefined) return;
+        sock.off('data', onData);
+        assert.equal(req.value.cmd, CMD_BIND);
+        sock.write(encodeRelayResponse(0, [addrFeature('127.0.0.1', 2222)]));
+        session = new SmuxSession(sock, { client: true, acceptStreams: false });
+        onBound(session);
+      };
+      sock.on('data', onData);
+    });
+    relay.listen(0, '127.0.0.1');
+    await once(relay, 'listening');
+    t.after(() => relay.close());
+    const metricsPort = await freePort();
+    const rtcp = await startCli([
+      '-L',
+      `rtcp://127.0.0.1:2222/127.0.0.1:${echo.port}?backlog=2`,
+      '-F',
+      `relay://127.0.0.1:${(relay.address() as net.AddressInfo).port}`,
+      '-metrics',
+      `127.0.0.1:${metricsPort}`,
+    ]);
+    t.after(async () => {
+      session?.close();
+      await rtcp.stop('SIGKILL');
+      await echo.close();
+    });
+    const server = await within(bound, 10_000, 'the rtcp client to bind');
+    const ended = (s: SmuxStream): Promise<unknown> => {
+      s.resume();
+      return once(s, 'end');
+    };
+    const streams = [0, 1, 2, 3].map(() => server.openStream());
+    // Two are held waiting for their headers; the other two are refused at once (FIN).
+    await within(
+      Promise.all([ended(streams[2] as SmuxStream), ended(streams[3] as SmuxStream)]),
+      10_000,
+      'FIN for the streams beyond the backlog',
+    );
+    await rtcp.waitForLine(/limit reached: bind_backlog \(2\)/);
+    const m = (await curl([`http://127.0.0.1:${metricsPort}/metrics`])).body;
+    assert.match(m, /gost_ts_limit_hits_total\{limit="bind_backlog"\} 2\b/);
+    // A header arrives: that stream goes to the service (echoed), which frees a place.
+    const first = streams[0] as SmuxStream;
+    first.write(encodeRelayResponse(0, [addrFeature('10.9.8.7', 4000)]));
+    first.write('hello');
+    const [reply] = (await within(once(first, 'data'), 10_000, 'the echo through the tunnel')) as [Buffer];
+    assert.equal(reply.toString(), 'hello');
+    const next = server.openStream();
+    next.write(encodeRelayResponse(0, [addrFeature('10.9.8.7', 4001)]));
+    next.write('again');
+    const [again] = (await within(once(next, 'data'), 10_000, 'a stream once a place was free')) as [Buffer];
+    assert.equal(again.toString(), 'again');
+  });
 });

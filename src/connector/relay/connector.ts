@@ -153,6 +153,7 @@ export class RelayConnector implements Connector {
           addr: bound ? joinHostPort(bound.host, bound.port) : address,
           mux: this.opts.mux ?? {},
           log: ctx.log,
+          backlog: ctx.backlog,
           readPeer: async (stream) => {
             const peer = (
               await readUntil(stream, parseRelayResponse, {

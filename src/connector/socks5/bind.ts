@@ -2,7 +2,7 @@ import { parseHostPort, joinHostPort } from '../../common/addr.js';
 import { readUntil } from '../../common/buffered-reader.js';
 import { TunnelError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { Conn } from '../../core/types.js';
+import type { Conn, TunnelBacklog } from '../../core/types.js';
 import { MuxBindTunnel } from '../../bind/tunnel.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
 import { encodeRequest, parseReply } from '../../proto/socks5/codec.js';
@@ -30,6 +30,7 @@ export async function socks5MuxBind(
     read: typeof readUntil;
     timeoutMs?: number | undefined;
     signal?: AbortSignal | undefined;
+    backlog?: TunnelBacklog | undefined;
   },
 ): Promise<MuxBindTunnel> {
   const hp = parseHostPort(address);
@@ -54,6 +55,7 @@ export async function socks5MuxBind(
     addr: bound,
     mux: opts.mux,
     log: opts.log,
+    backlog: opts.backlog,
     readPeer: async (stream) => {
       const peer = (
         await readUntil(stream, parseReply, {

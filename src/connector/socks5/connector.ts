@@ -130,6 +130,7 @@ export class Socks5Connector implements Connector {
           read: readUntil,
           timeoutMs: deadlineMs,
           signal: ctx.signal,
+          backlog: ctx.backlog,
         });
       },
     );

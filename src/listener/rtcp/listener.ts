@@ -1,6 +1,7 @@
 import type { Binder, BoundTunnel, Conn, Listener } from '../../core/types.js';
 import type { Logger } from '../../core/logger.js';
 import { toError } from '../../core/errors.js';
+import { DEFAULT_LIMITS, limitReporter } from '../../common/limits.js';
 
 export interface RtcpListenerOptions {
   /** The address the last node of the chain should listen on for us (`:2222`). */
@@ -12,6 +13,8 @@ export interface RtcpListenerOptions {
   minBackoffMs?: number;
   /** Longest retry delay, ms. Default 5000 (GOST). */
   maxBackoffMs?: number;
+  /** Peer connections a tunnel holds before the service takes them (`backlog`); default 1024. */
+  backlog?: number | undefined;
 }
 
 /**
@@ -74,6 +77,7 @@ export class RtcpListener implements Listener {
     const min = this.opts.minBackoffMs ?? 1000;
     const max = this.opts.maxBackoffMs ?? 5000;
     const signal = this.abort.signal;
+    const backlog = { max: this.opts.backlog ?? DEFAULT_LIMITS.bindBacklog, onLimit: limitReporter(log) };
     let delay = 0;
     while (!signal.aborted && this.accepting) {
       if (delay > 0) {
@@ -82,7 +86,7 @@ export class RtcpListener implements Listener {
       }
       let tunnel: BoundTunnel;
       try {
-        tunnel = await this.opts.binder.bind('tcp', addr, { signal, log });
+        tunnel = await this.opts.binder.bind('tcp', addr, { signal, log, backlog });
       } catch (err) {
         if (signal.aborted) break;
         delay = delay === 0 ? min : Math.min(delay * 2, max);
