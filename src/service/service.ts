@@ -20,6 +20,30 @@ function byteCounts(conn: Conn): { bytesIn: number; bytesOut: number } {
   };
 }
 
+/**
+ * The router as the handler of `conn` sees it. When `conn` can be told that its request was read
+ * (an smux stream, see SmuxStream.requestRead), the handler's first use of the router tells it: a
+ * handler dials, binds or relays only once it has read the whole request.
+ */
+function routerFor(router: Router, conn: Conn): Router {
+  const requestRead = (conn as Conn & { requestRead?: unknown }).requestRead;
+  if (typeof requestRead !== 'function') return router;
+  let told = false;
+  return new Proxy(router, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]): unknown => {
+        if (!told) {
+          told = true;
+          (requestRead as () => void).call(conn);
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
 export interface ServiceStats {
   /** Connections accepted since start. */
   accepted: number;
@@ -90,7 +114,13 @@ export class Service {
       failure ??= reason;
     };
     this.handler
-      .handle(conn, { router: this.router, log, signal: abort.signal, clientAddr: client, fail })
+      .handle(conn, {
+        router: routerFor(this.router, conn),
+        log,
+        signal: abort.signal,
+        clientAddr: client,
+        fail,
+      })
       .catch((err: unknown) => {
         fail((err as Error).message);
         log.warn({ err: (err as Error).message }, 'handler failed');

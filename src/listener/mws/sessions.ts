@@ -51,6 +51,9 @@ export class MwsSessions {
         client: false,
         maxStreams: this.opts.maxStreams,
         maxPendingStreams: this.opts.maxPendingStreams,
+        // A stream is pending until its request is read, not just until its first byte: a flood
+        // of streams that each send one byte is then held to maxPendingStreams too.
+        pendingUntil: 'request',
         onLimit: this.opts.onLimit,
         remoteAddress: conn.remoteAddress,
         remotePort: conn.remotePort,

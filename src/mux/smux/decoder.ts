@@ -20,9 +20,12 @@ export class FrameDecoder {
   private offset = 0;
   private available = 0;
   private readonly scratch = Buffer.allocUnsafe(HEADER_SIZE + UPD_SIZE);
+  /** Whether a PSH for this stream id is wanted; the payload of one that is not is skipped unread. */
+  private readonly wants: ((sid: number) => boolean) | undefined;
 
-  constructor(version: number) {
+  constructor(version: number, wants?: (sid: number) => boolean) {
     this.version = version;
+    this.wants = wants;
   }
 
   /** Bytes received but not yet decoded. */
@@ -42,11 +45,15 @@ export class FrameDecoder {
    */
   next(): Frame | undefined {
     if (this.available < HEADER_SIZE) return undefined;
-    const hdr = this.peek(HEADER_SIZE);
-    const version = hdr[0] ?? 0;
-    const cmd = hdr[1] ?? 0;
-    const length = hdr.readUInt16LE(2);
-    const sid = hdr.readUInt32LE(4);
+    // Read in place when the header lies in one chunk: no view object per frame.
+    const first = this.chunks[0] as Buffer;
+    const inPlace = first.length - this.offset >= HEADER_SIZE;
+    const hdr = inPlace ? first : this.copyOut(HEADER_SIZE, this.scratch);
+    const at = inPlace ? this.offset : 0;
+    const version = hdr[at] ?? 0;
+    const cmd = hdr[at + 1] ?? 0;
+    const length = hdr.readUInt16LE(at + 2);
+    const sid = hdr.readUInt32LE(at + 4);
     if (version !== this.version) {
       throw new ProtocolError(
         'ERR_SMUX_BAD_VERSION',
@@ -76,8 +83,13 @@ export class FrameDecoder {
       case CMD_PSH: {
         if (this.available < HEADER_SIZE + length) return undefined;
         this.discard(HEADER_SIZE);
-        const data = length === 0 ? EMPTY : this.take(length);
-        return { version, cmd, sid, data };
+        if (length === 0) return { version, cmd, sid, data: EMPTY };
+        // Data for a stream that is gone (refused, closed) is dropped without making a view of it.
+        if (this.wants !== undefined && !this.wants(sid)) {
+          this.discard(length);
+          return { version, cmd, sid, data: EMPTY };
+        }
+        return { version, cmd, sid, data: this.take(length) };
       }
       default:
         throw new ProtocolError('ERR_SMUX_BAD_COMMAND', `smux: invalid command ${cmd}`);

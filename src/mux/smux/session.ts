@@ -37,6 +37,13 @@ export interface SmuxSessionOptions extends Partial<SmuxConfig> {
    * refused with FIN, so a flood of bare SYNs holds little. 0 = unbounded. Default 1024.
    */
   maxPendingStreams?: number | undefined;
+  /**
+   * When a peer-opened stream stops counting against `maxPendingStreams`: at its first data
+   * (`'data'`, the default), or once its request was read (`'request'`): when its owner calls
+   * `requestRead()` or the stream first writes back. With `'request'` a flood of streams that each
+   * send a byte but never a whole request is held to `maxPendingStreams` as well.
+   */
+  pendingUntil?: 'data' | 'request' | undefined;
   /** Told of every SYN refused by a limit (`streams_per_session`, `pending_streams_per_session`). */
   onLimit?: LimitReporter | undefined;
   /** High-water mark of each stream's readable and writable side (bytes). Default 64 KiB. */
@@ -92,6 +99,9 @@ const MAX_STREAM_ID = 0xffffffff;
  */
 const MAX_CONTROL_BACKLOG = 4096;
 
+/** Control frames joined into one carrier write at most (8 KiB of smux headers). */
+const CONTROL_BATCH = 1024;
+
 /**
  * An smux session over a byte carrier (a WebSocket byte stream, or any Duplex), wire-compatible with
  * xtaci/smux v1 and v2 as GOST uses it.
@@ -119,8 +129,9 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   private readonly maxStreams: number;
   private readonly maxPendingStreams: number;
   private readonly onLimit: LimitReporter;
-  /** Peer-opened streams that have not sent data yet. */
+  /** Peer-opened streams that have not sent data (or their request) yet. */
   private pendingStreams = 0;
+  private readonly pendingUntilRequest: boolean;
   private readonly finWindowTimeout: number;
   private readonly streamOpts: ConstructorParameters<typeof SmuxStream>[2];
   private readonly decoder: FrameDecoder;
@@ -130,10 +141,15 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   /** Control frames to send, taken from `ctrlHead` (an index, not shift(): O(1) at any length). */
   private ctrlQueue: Buffer[] = [];
   private ctrlHead = 0;
+  /** Streams refused at their SYN, each owed a FIN: ids only, encoded when sent. */
+  private refusals: number[] = [];
   private sendRing: SmuxStream[] = [];
   private sendHead = 0;
   private carrierFull = false;
   private flushing = false;
+  /** Set while received frames are handled: flush() then waits for the end of the batch. */
+  private decoding = false;
+  private flushDeferred = false;
   /** Whether the peer ever sent a byte: a peer that hangs up in silence may run another mux.version. */
   private peerSpoke = false;
 
@@ -159,6 +175,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     this.maxStreams = opts.maxStreams ?? DEFAULT_LIMITS.streamsPerSession;
     this.maxPendingStreams = opts.maxPendingStreams ?? DEFAULT_LIMITS.pendingStreamsPerSession;
     this.onLimit = opts.onLimit ?? countLimitHit;
+    this.pendingUntilRequest = opts.pendingUntil === 'request';
     this.streamOpts = {
       highWaterMark: opts.streamHighWaterMark ?? 65_536,
       remoteAddress: opts.remoteAddress,
@@ -166,7 +183,8 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
       localAddress: opts.localAddress,
       localPort: opts.localPort,
     };
-    this.decoder = new FrameDecoder(this.config.version);
+    // xtaci drops data for unknown streams; the decoder then skips it without a view per frame.
+    this.decoder = new FrameDecoder(this.config.version, (sid) => this.streams.has(sid));
     this.nextId = opts.client ? 1 : 0;
     this.bucket = this.config.maxReceiveBuffer;
 
@@ -258,6 +276,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     this.pendingStreams = 0;
     this.ctrlQueue = [];
     this.ctrlHead = 0;
+    this.refusals = [];
     this.sendRing = [];
     this.sendHead = 0;
     this.carrier.off('data', this.carrierOnData);
@@ -285,7 +304,9 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
 
   /** Whether frames may be decoded: budget left, and our control frames are being taken. */
   private canRead(): boolean {
-    return this.bucket > 0 && this.ctrlQueue.length - this.ctrlHead < MAX_CONTROL_BACKLOG;
+    return (
+      this.bucket > 0 && this.ctrlQueue.length - this.ctrlHead + this.refusals.length < MAX_CONTROL_BACKLOG
+    );
   }
 
   private readonly carrierOnEnd = (): void => {
@@ -326,18 +347,39 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
 
   // ---- receiving ------------------------------------------------------------------------------
 
+  /**
+   * Handles every complete frame received, then sends what that queued in one flush: the refusals
+   * of a burst of SYNs leave as one carrier write rather than one each (a flood of SYNs would
+   * otherwise cost a write and its garbage per refusal).
+   */
   private decodeFrames(): void {
-    while (!this.closed && this.canRead()) {
-      let frame: Frame | undefined;
+    for (;;) {
+      let drained = false;
+      this.decoding = true;
       try {
-        frame = this.decoder.next();
+        while (!this.closed && this.canRead()) {
+          const frame: Frame | undefined = this.decoder.next();
+          if (frame === undefined) {
+            drained = true;
+            break;
+          }
+          this.frameSeen = true;
+          this.handleFrame(frame);
+        }
       } catch (err) {
+        this.decoding = false;
+        this.flushDeferred = false;
         this.close(toError(err));
         return;
+      } finally {
+        this.decoding = false;
       }
-      if (frame === undefined) break;
-      this.frameSeen = true;
-      this.handleFrame(frame);
+      if (this.flushDeferred) {
+        this.flushDeferred = false;
+        this.flush();
+      }
+      // Stopped only because our control frames piled up, and the carrier took them: go on.
+      if (drained || this.closed || !this.canRead()) break;
     }
     if (!this.closed && !this.canRead() && !this.carrierPaused) {
       this.carrierPaused = true;
@@ -362,7 +404,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
         const stream = this.streams.get(frame.sid);
         // xtaci drops data for unknown or closed streams without charging the budget.
         if (stream === undefined || stream.peerFin || frame.data.length === 0) return;
-        if (stream.awaitingData) this.dataArrived(stream);
+        if (stream.awaitingData && !this.pendingUntilRequest) this.dataArrived(stream);
         this.bucket -= frame.data.length;
         this.deliver(stream, frame.data);
         return;
@@ -383,7 +425,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   private onSyn(sid: number): void {
     if (this.streams.has(sid)) return; // a duplicate SYN is ignored
     if (!this.acceptStreams || this.overLimit()) {
-      this.ctrlQueue.push(encodeControl(this.config.version, CMD_FIN, sid));
+      this.refusals.push(sid);
       this.flush();
       return;
     }
@@ -484,7 +526,13 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
 
   // ---- sending --------------------------------------------------------------------------------
 
+  streamRequestRead(stream: SmuxStream): void {
+    if (stream.awaitingData && !stream.detached) this.dataArrived(stream);
+  }
+
   streamWrite(stream: SmuxStream, chunk: Buffer, cb: (err?: Error | null) => void): void {
+    // A reply means the request was read.
+    if (stream.awaitingData) this.dataArrived(stream);
     if (this.closed || stream.detached) {
       cb(new TunnelError('ERR_SMUX_SESSION_CLOSED', 'smux: session is closed', { cause: this.closedWith }));
       return;
@@ -565,6 +613,26 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     stream.finWindowTimer = undefined;
   }
 
+  /** The queued control frames, up to CONTROL_BATCH of them joined in one buffer (one carrier write). */
+  private nextControls(): Buffer | undefined {
+    if (this.refusals.length > 0) {
+      const n = Math.min(this.refusals.length, CONTROL_BATCH);
+      const out = Buffer.allocUnsafe(n * HEADER_SIZE);
+      for (let i = 0; i < n; i++)
+        writeHeader(out, i * HEADER_SIZE, this.config.version, CMD_FIN, 0, this.refusals[i] as number);
+      this.refusals = n === this.refusals.length ? [] : this.refusals.slice(n);
+      return out;
+    }
+    const first = this.nextControl();
+    if (first === undefined || this.ctrlHead >= this.ctrlQueue.length) return first;
+    const batch = [first];
+    for (let f = this.nextControl(); f !== undefined; f = this.nextControl()) {
+      batch.push(f);
+      if (batch.length >= CONTROL_BATCH) break;
+    }
+    return Buffer.concat(batch);
+  }
+
   private nextControl(): Buffer | undefined {
     if (this.ctrlHead >= this.ctrlQueue.length) return undefined;
     const frame = this.ctrlQueue[this.ctrlHead] as Buffer;
@@ -618,13 +686,17 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   }
 
   private flush(): void {
+    if (this.decoding) {
+      this.flushDeferred = true;
+      return;
+    }
     if (this.flushing || this.closed) return;
     this.flushing = true;
     let done: ((err?: Error | null) => void)[] | undefined;
     this.frameWriter?.beginBatch?.();
     try {
       while (!this.carrierFull && !this.closed) {
-        const ctrl = this.nextControl();
+        const ctrl = this.nextControls();
         if (ctrl !== undefined) {
           this.writeCarrier(ctrl);
           continue;

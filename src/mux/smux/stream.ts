@@ -9,6 +9,7 @@ export interface StreamEngine {
   streamFinal(stream: SmuxStream): void;
   streamRead(stream: SmuxStream): void;
   streamDestroyed(stream: SmuxStream): void;
+  streamRequestRead(stream: SmuxStream): void;
 }
 
 export interface SmuxStreamOptions {
@@ -61,7 +62,10 @@ export class SmuxStream extends Duplex {
   eofPushed = false;
   /** @internal This side sent FIN. */
   finSent = false;
-  /** @internal Opened by the peer and no data from it yet (counts against maxPendingStreams). */
+  /**
+   * @internal Opened by the peer and no data (or, with `pendingUntil: 'request'`, no whole request)
+   * from it yet: counts against maxPendingStreams.
+   */
   awaitingData = false;
   /** @internal Removed from the session. */
   detached = false;
@@ -102,6 +106,14 @@ export class SmuxStream extends Duplex {
     // A stream killed with its session errors out; an owner that did not listen must not crash the
     // process for it. Owners attach their own listeners (pipeline does) and still see the error.
     this.on('error', noop);
+  }
+
+  /**
+   * Tells the session that this peer-opened stream's request was read (e.g. its target is being
+   * dialled): it no longer counts as pending. Only matters with `pendingUntil: 'request'`.
+   */
+  requestRead(): void {
+    this.engine.streamRequestRead(this);
   }
 
   override _read(): void {

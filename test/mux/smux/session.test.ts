@@ -326,3 +326,41 @@ test('v2: a slow reader on one stream does not stall the others', async (t) => {
   assert.equal((await got).length, data.length + 1);
   assert.ok(server.receiveBuffered <= 300 * 1024, `buffered ${server.receiveBuffered}`);
 });
+
+test("pendingUntil 'request': data alone keeps a stream pending; requestRead() or a reply ends it", async (t) => {
+  const { client, server, close } = await pair({ maxPendingStreams: 2, pendingUntil: 'request' });
+  t.after(close);
+  const accepted: SmuxStream[] = [];
+  server.on('stream', (s) => accepted.push(s));
+  const a = client.openStream();
+  const b = client.openStream();
+  a.write('GET');
+  b.write('GE');
+  await waitFor(() => accepted.length === 2 && server.numPendingStreams === 2, 5000, 'two pending streams');
+  // A third is refused: both others sent bytes, but no whole request.
+  const c = client.openStream();
+  c.resume();
+  await bounded(once(c, 'end'), 5000, 'FIN for the stream over the limit');
+  (accepted[0] as SmuxStream).requestRead();
+  (accepted[1] as SmuxStream).write('reply');
+  assert.equal(server.numPendingStreams, 0);
+  const d = client.openStream();
+  d.write('x');
+  await waitFor(() => accepted.length === 3, 5000, 'the next stream to be accepted');
+});
+
+test('the FINs refusing a burst of SYNs leave in one carrier write', async (t) => {
+  const [a, b] = await socketPair();
+  const server = new SmuxSession(b, { client: false, maxPendingStreams: 1 });
+  t.after(() => (server.close(), a.destroy()));
+  const writes: number[] = [];
+  const write = b.write.bind(b);
+  b.write = (chunk: Buffer, ...rest: never[]) => (writes.push(chunk.length), write(chunk, ...rest));
+  const syns = Buffer.concat(Array.from({ length: 500 }, (_, i) => encodeControl(1, CMD_SYN, 2 * i + 1)));
+  let got = 0;
+  a.on('data', (c: Buffer) => (got += c.length));
+  a.write(syns);
+  await waitFor(() => got >= 499 * 8, 5000, 'the 499 FINs');
+  assert.equal(got, 499 * 8);
+  assert.deepEqual(writes, [499 * 8], `carrier writes: ${writes.join(', ')}`);
+});
