@@ -306,7 +306,7 @@ export const OPTIONS = {
     status: 'applied',
     group: 'proxy',
     summary:
-      'Peer connections a reverse tunnel holds before the service takes them; more are refused (limit `bind_backlog`).',
+      'rtcp: peer connections the reverse tunnel holds before the service takes them; more are refused (limit `bind_backlog`).',
     example: '?backlog=256',
   },
   'socks5.publicAddr': {
