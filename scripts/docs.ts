@@ -113,6 +113,7 @@ export function sections(): Record<string, string> {
     'options-tls': optionTable('tls'),
     'options-selector': optionTable('selector'),
     'options-proxy': optionTable('proxy'),
+    'options-udp': optionTable('udp'),
     'options-ignored': ignoredList(),
     'config-ignored': ignoredFileKeys(),
     errors: errorsTable(),

@@ -31,6 +31,24 @@ export interface MuxBindPolicy {
 }
 
 /**
+ * Refuses a bind request: a warning naming the cause (`fields.reason`), a handler failure, then
+ * the protocol's reply and FIN. `prefix` heads both, e.g. `relay: BIND`.
+ */
+export function bindRefuser(
+  conn: Conn,
+  ctx: HandlerContext,
+  blog: Logger,
+  prefix: string,
+): (what: string, reply: Buffer, fields?: object) => Promise<void> {
+  return async (what, reply, fields) => {
+    if (fields === undefined) blog.warn(`${prefix} ${what}`);
+    else blog.warn(fields, `${prefix} ${what}`);
+    ctx.fail?.(`${prefix} ${what.split(' (')[0] ?? what}`);
+    await endGracefully(conn, reply);
+  };
+}
+
+/**
  * Serves one multiplexed BIND: checks `bind` and `bind.allow`, listens strictly on the address,
  * replies with the bound address (or `publicAddr`), then runs the inverted smux session on this
  * stream. Every refusal is a reply, a log line naming the cause and a handler failure.
@@ -43,12 +61,7 @@ export async function serveMuxBindRequest(
   policy: MuxBindPolicy,
   proto: MuxBindProtocol,
 ): Promise<void> {
-  const refuse = async (what: string, reply: Buffer, fields?: object): Promise<void> => {
-    if (fields === undefined) blog.warn(`${proto.name}: BIND ${what}`);
-    else blog.warn(fields, `${proto.name}: BIND ${what}`);
-    ctx.fail?.(`${proto.name}: BIND ${what.split(' (')[0] ?? what}`);
-    await endGracefully(conn, reply);
-  };
+  const refuse = bindRefuser(conn, ctx, blog, `${proto.name}: BIND`);
   if (!policy.enabled) return refuse('is disabled (set bind=true to allow it)', proto.forbidden());
   const { host, port } = splitHostPort(address);
   const refused = checkBindAllowed(policy.rules, host, port);

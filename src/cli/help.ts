@@ -134,6 +134,9 @@ ${params('selector')}
 Proxy parameters (handlers, connectors, nodes).
 ${params('proxy')}
 
+UDP parameters (the socks5/relay handlers' UDP; the udp and rudp listeners).
+${params('udp')}
+
 GOST parameters accepted and ignored (a warning names each):
 ${wrap(unsupported, '  ')}
 `;

@@ -18,6 +18,7 @@
  */
 import type { OptionSpec, Where } from '../core/option-spec.js';
 import { DEFAULT_LIMITS } from '../common/limits.js';
+import { DEFAULT_UDP_MAX_SESSIONS } from '../common/udp/peer-sessions.js';
 import { MUX_OPTIONS } from '../mux/smux/option-keys.js';
 import { WS_OPTIONS } from '../transport/websocket/option-keys.js';
 
@@ -275,17 +276,7 @@ export const OPTIONS = {
     summary: 'Realm of the 407 reply.',
     example: '?authBasicRealm=office',
   },
-  'handler.udp': {
-    keys: ['udp'],
-    type: 'bool',
-    def: 'false',
-    where: ['handler'],
-    types: 'http socks5 auto',
-    status: 'applied',
-    group: 'proxy',
-    summary: 'UDP relay requests: refused either way (not implemented; GOST refuses them when off).',
-    example: '?udp=false',
-  },
+
   'bind.allow': {
     keys: ['bind.allow'],
     type: 'string',
@@ -442,6 +433,120 @@ export const OPTIONS = {
     example: '?weight=2',
   },
 
+  // ---- UDP: the socks5/relay handlers' UDP, the udp and rudp listeners (src/common/udp) ----
+  'handler.udp': {
+    keys: ['udp'],
+    type: 'bool',
+    def: 'false',
+    where: ['handler'],
+    types: 'socks5 http auto',
+    status: 'applied',
+    group: 'udp',
+    summary:
+      'SOCKS5 UDP ASSOCIATE and UDP-TUN relay allowed; off: refused 05 02, as GOST (http: UDP is always refused, 403).',
+    example: '?udp=true',
+  },
+  'handler.udp.bufferSize': {
+    keys: ['udp.bufferSize', 'udpBufferSize'],
+    name: 'udp.bufferSize',
+    type: 'int',
+    def: '4096',
+    where: ['handler'],
+    types: 'socks5 relay auto',
+    status: 'applied',
+    group: 'udp',
+    summary: 'Largest datagram a UDP relay or UDP bind carries, bytes; larger ones are dropped (too_large).',
+    example: '?udp=true&udp.bufferSize=8192',
+  },
+  'udp.keepalive': {
+    keys: ['keepalive'],
+    type: 'bool',
+    def: 'false',
+    where: ['listener'],
+    types: 'udp',
+    status: 'applied',
+    group: 'udp',
+    summary: "Keep a peer's session after its first reply (off: it ends once answered, as GOST).",
+    example: '?keepalive=true',
+  },
+  'udp.ttl': {
+    keys: ['ttl', 'keepalive.ttl'],
+    type: 'duration',
+    def: '5s',
+    where: ['listener'],
+    types: 'udp',
+    status: 'applied',
+    group: 'udp',
+    summary: 'A peer session ends after this long without a datagram either way.',
+    example: '?keepalive=true&ttl=30s',
+  },
+  'rudp.ttl': {
+    keys: ['ttl'],
+    type: 'duration',
+    def: '5s',
+    where: ['listener'],
+    types: 'rudp',
+    status: 'applied',
+    group: 'udp',
+    summary: 'A peer session ends after this long without a datagram either way.',
+    example: '?ttl=30s',
+  },
+  'udp.readBufferSize': {
+    keys: ['readBufferSize', 'udp.bufferSize'],
+    type: 'int',
+    def: '4096',
+    where: ['listener'],
+    types: 'udp',
+    status: 'applied',
+    group: 'udp',
+    summary: 'Largest datagram taken from a peer, bytes; larger ones are dropped (too_large).',
+    example: '?readBufferSize=8192',
+  },
+  'rudp.readBufferSize': {
+    keys: ['readBufferSize'],
+    type: 'int',
+    def: '8192',
+    where: ['listener'],
+    types: 'rudp',
+    status: 'applied',
+    group: 'udp',
+    summary: 'Largest datagram taken from a peer, bytes; larger ones are dropped (too_large).',
+    example: '?readBufferSize=16384',
+  },
+  'udp.readQueueSize': {
+    keys: ['readQueueSize', 'recvQueueSize'],
+    type: 'int',
+    def: '128',
+    where: ['listener'],
+    types: 'udp',
+    status: 'applied',
+    group: 'udp',
+    summary: "Datagrams a peer's session holds while its handler is busy; more are dropped (queue_full).",
+    example: '?readQueueSize=512',
+  },
+  'rudp.readQueueSize': {
+    keys: ['readQueueSize'],
+    type: 'int',
+    def: '1024',
+    where: ['listener'],
+    types: 'rudp',
+    status: 'applied',
+    group: 'udp',
+    summary: "Datagrams a peer's session holds while its handler is busy; more are dropped (queue_full).",
+    example: '?readQueueSize=4096',
+  },
+  'udp.maxSessions': {
+    keys: ['maxSessions'],
+    type: 'int',
+    def: String(DEFAULT_UDP_MAX_SESSIONS),
+    where: ['listener'],
+    types: 'udp rudp',
+    status: 'applied',
+    group: 'udp',
+    summary: 'Beyond GOST: peer sessions at once; a new peer beyond it is dropped (session_limit) and logged.',
+    example: '?maxSessions=1000',
+  },
+
   // ---- GOST keys accepted and ignored (a warning names each) ----
   'ignored.mux.maxStreamWindow': ignored(['mux.maxStreamWindow'], ['dialer', 'listener'], 'yamux window'),
   'ignored.tcp.keepalive': ignored(
@@ -451,6 +556,11 @@ export const OPTIONS = {
   ),
   'ignored.keepalive.count': ignored(['keepalive.count'], ['listener'], 'TCP keepalive probe count'),
   'ignored.ws.readTimeout': ignored(['ws.readTimeout'], ['dialer', 'listener'], 'WebSocket read timeout'),
+  'ignored.udp.backlog': ignored(
+    ['backlog'],
+    ['listener'],
+    'udp/rudp session backlog (sessions go to the handler at once)',
+  ),
   'ignored.proxyProtocol': ignored(['proxyProtocol'], ['listener', 'dialer'], 'PROXY protocol header'),
   'ignored.socket': ignored(
     ['interface', 'so_mark', 'netns', 'netns.out', 'mptcp'],

@@ -7,7 +7,7 @@
 export type Where = 'handler' | 'listener' | 'service' | 'connector' | 'dialer' | 'node' | 'hop';
 
 /** Which README/help table lists an option. */
-export type OptionGroup = 'mws' | 'tls' | 'selector' | 'proxy' | 'unsupported';
+export type OptionGroup = 'mws' | 'tls' | 'selector' | 'proxy' | 'udp' | 'unsupported';
 
 export interface OptionSpec {
   /** Aliases in lookup order (GOST's: the first present wins), case-insensitive. */

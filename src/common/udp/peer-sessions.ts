@@ -3,6 +3,9 @@ import type { Conn, PacketConn, UdpDropReason, UdpObserver } from '../../core/ty
 import type { Logger } from '../../core/logger.js';
 import { parseHostPort } from '../addr.js';
 
+/** Default cap on concurrent UDP sessions per listener (GOST has none). */
+export const DEFAULT_UDP_MAX_SESSIONS = 4096;
+
 /** Per-peer session settings (GOST's udp/rudp listener metadata). */
 export interface PeerSessionOptions {
   /** A session ends after this long without a datagram either way (GOST `ttl`), ms. */

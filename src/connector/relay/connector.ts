@@ -4,6 +4,7 @@ import { connectorHandshake } from '../../common/connector-handshake.js';
 import { ProtocolError, TunnelError } from '../../core/errors.js';
 import type { AuthInfo, BoundTunnel, Conn, ConnectContext, Connector, PacketConn } from '../../core/types.js';
 import { RelayPacketConn } from '../../common/udp/relay-packet-conn.js';
+import { UdpTunPacketConn } from '../../common/udp/tun-packet-conn.js';
 import { MuxBindTunnel } from '../../bind/tunnel.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
 import {
@@ -34,7 +35,8 @@ const PEER_HEADER_TIMEOUT_MS = 15_000;
  * once; the response is read off the first bytes that come back (RelayResponseConn) unless
  * `nodelay`, because a GOST server sends it only with the target's first bytes. BIND (for rtcp):
  * `01 02 FEALEN [user auth] network(tcp) addr`, the response with the bound address, then the inner
- * smux session where every stream starts with a response naming the peer.
+ * smux session where every stream starts with a response naming the peer. UDP: connectUdp (to a
+ * fixed target, or GOST's target-less association) and bindUdp (rudp).
  */
 export class RelayConnector implements Connector {
   private readonly opts: RelayConnectorOptions;
@@ -81,34 +83,30 @@ export class RelayConnector implements Connector {
   }
 
   /**
-   * UDP to one fixed `target` (GOST's Connect with network udp): `01 81 FEALEN network(udp)
-   * [user auth] addr`, then datagrams framed `LEN(2, BE) data` both ways; the response heads what
-   * comes back (a GOST server sends it with the first datagram), so it is not awaited unless
-   * `nodelay`. GOST's target-less form (a UDP association, BIND|UDP) is not offered: without a
-   * target (a socks5 front end's UDP) this rejects, naming the problem.
+   * UDP through the relay node (GOST's Connect with network udp). With a fixed `target` (udp://
+   * forwarding): `01 81 FEALEN network(udp) [user auth] addr`, then datagrams framed `LEN(2, BE)
+   * data` both ways; the response heads what comes back (a GOST server sends it with the first
+   * datagram), so it is not awaited unless `nodelay`. Without a target (a socks5 front end's UDP
+   * ASSOCIATE or UDP-TUN): GOST's UDP association, a BIND|UDP on an empty address (see bindUdp),
+   * after which every datagram names its own destination.
    */
   async connectUdp(conn: Conn, ctx: ConnectContext, target?: string): Promise<PacketConn> {
+    if (target === undefined) return (await this.udpBind(conn, '', ctx, 'relay udp association')).packets;
     let packets: PacketConn | undefined;
-    const dst = target ?? '';
     await connectorHandshake(
       // The carrier is a stream (network tcp); the UDP is inside it.
       {
         conn,
         network: 'tcp',
-        target: dst,
+        target,
         ctx,
         label: 'relay connector',
-        mapError: (err) => mapError(err, dst),
+        mapError: (err) => mapError(err, target),
       },
       async () => {
-        const hp = target === undefined ? undefined : parseHostPort(target);
+        const hp = parseHostPort(target);
         if (!hp || hp.host === '')
-          throw new TunnelError(
-            'ERR_DIAL',
-            target === undefined
-              ? 'relay connector: UDP needs a fixed target (udp:// forwarding); use socks5 for UDP with per-datagram destinations'
-              : `relay connector: invalid UDP target ${JSON.stringify(target)}`,
-          );
+          throw new TunnelError('ERR_DIAL', `relay connector: invalid UDP target ${JSON.stringify(target)}`);
         conn.write(
           encodeRelayRequest({
             cmd: CMD_CONNECT,
@@ -119,13 +117,63 @@ export class RelayConnector implements Connector {
         if (this.opts.noDelay) {
           const { status } = (await this.readResponse(conn, ctx)).value;
           if (status !== STATUS_OK)
-            throw new TunnelError('ERR_RELAY_STATUS', `relay: ${dst}: ${status} ${statusText(status)}`);
+            throw new TunnelError('ERR_RELAY_STATUS', `relay: ${target}: ${status} ${statusText(status)}`);
         }
-        packets = new RelayPacketConn(conn, { peer: dst, expectResponse: !this.opts.noDelay, log: ctx.log });
+        packets = new RelayPacketConn(conn, { peer: target, expectResponse: !this.opts.noDelay, log: ctx.log });
       },
     );
     if (packets === undefined) throw new TunnelError('ERR_DIAL', 'relay connector: no UDP channel');
     return packets;
+  }
+
+  /**
+   * rudp over relay (GOST's bindUDP): asks the node to receive UDP on `addr` for us. The stream
+   * then carries every remote peer's datagrams, each naming the peer, and our answers, each naming
+   * its peer (UDP-TUN framing, as SOCKS5 0xF3).
+   */
+  bindUdp(conn: Conn, addr: string, ctx: ConnectContext): Promise<{ bound: string; packets: PacketConn }> {
+    return this.udpBind(conn, addr, ctx, 'relay udp bind');
+  }
+
+  /**
+   * `01 82 FEALEN [user auth] network(udp) addr` (the empty address of an association is sent, as
+   * GOST does, as an empty domain with port 0), then the response naming the bound address.
+   */
+  private async udpBind(
+    conn: Conn,
+    address: string,
+    ctx: ConnectContext,
+    label: string,
+  ): Promise<{ bound: string; packets: PacketConn }> {
+    const hp = address === '' ? { host: '', port: 0 } : parseHostPort(address);
+    if (!hp) {
+      conn.destroy();
+      throw new TunnelError('ERR_BIND', `${label}: invalid address ${JSON.stringify(address)}`);
+    }
+    let bound = '';
+    const carrier = await connectorHandshake(
+      { conn, network: 'tcp', target: address, ctx, label, mapError: (err) => mapError(err, address) },
+      async () => {
+        conn.write(
+          encodeRelayRequest({
+            cmd: CMD_BIND,
+            udp: true,
+            features: [...this.authFeatures(), networkFeature('udp'), addrFeature(hp.host, hp.port)],
+          }),
+        );
+        const res = (await this.readResponse(conn, ctx)).value;
+        if (res.status !== STATUS_OK)
+          throw new TunnelError(
+            'ERR_BIND',
+            `${label} on ${address || ':0'} refused: ${res.status} ${statusText(res.status)}`,
+          );
+        const a = featureFacts(res.features).addresses[0];
+        bound = a ? joinHostPort(a.host, a.port) : address;
+        return conn;
+      },
+    );
+    ctx.log.debug({ bound }, `${label} OK`);
+    return { bound, packets: new UdpTunPacketConn(carrier, ctx.log) };
   }
 
   async bind(conn: Conn, network: 'tcp' | 'udp', address: string, ctx: ConnectContext): Promise<BoundTunnel> {

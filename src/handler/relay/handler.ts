@@ -16,14 +16,14 @@ import {
   MAX_HEAD_BYTES,
   NETWORK_UDP,
   STATUS_BAD_REQUEST,
-  STATUS_FORBIDDEN,
   STATUS_HOST_UNREACHABLE,
   STATUS_NETWORK_UNREACHABLE,
   STATUS_UNAUTHORIZED,
 } from '../../proto/relay/constants.js';
 import { DEFAULT_RELAY_READ_TIMEOUT_MS } from './metadata.js';
 import { connectAndRelay } from './connect.js';
-import { handleRelayBind } from './bind.js';
+import { handleRelayBind, handleRelayUdpBind, type RelayBindOptions } from './bind.js';
+import { DEFAULT_UDP_BUFFER_SIZE } from '../../common/udp/pump.js';
 import { connectUdpAndRelay } from './udp.js';
 
 export interface RelayHandlerOptions {
@@ -36,6 +36,8 @@ export interface RelayHandlerOptions {
   publicAddr?: string | undefined;
   mux?: Partial<SmuxConfig> | undefined;
   lingerMs?: number | undefined;
+  /** `udp.bufferSize`: largest datagram a UDP BIND relays, bytes. Default 4096 (GOST's). */
+  udpBufferSize?: number | undefined;
   /** Reports UDP drops (metrics and the drop log). */
   udpObserver?: UdpObserver | undefined;
 }
@@ -47,8 +49,8 @@ export interface RelayHandlerOptions {
  * a fixed target → forward there (`06` when it cannot be reached); CONNECT (or command 0) → the
  * address feature's target (`01` without one, `07` when the dial fails); BIND → bind.ts; other
  * commands `01`. UDP (flag 0x80 or network feature udp) with CONNECT or a fixed target → udp.ts;
- * UDP BIND (GOST's UDP association and rudp forms) is refused `03` while bind is off (as GOST) and
- * otherwise not served (`01`). Never rejects.
+ * UDP BIND (GOST's rudp server side and its UDP association) → bind.ts, under the same `bind`,
+ * `bind.allow` and `publicAddr` as the TCP BIND. Never rejects.
  */
 export class RelayHandler implements Handler {
   private readonly opts: RelayHandlerOptions;
@@ -56,6 +58,18 @@ export class RelayHandler implements Handler {
 
   constructor(opts: RelayHandlerOptions = {}) {
     this.opts = opts;
+  }
+
+  private bindOptions(): RelayBindOptions {
+    return {
+      enabled: this.opts.bind ?? false,
+      rules: this.opts.bindRules ?? DEFAULT_BIND_RULES,
+      publicAddr: this.opts.publicAddr,
+      mux: this.opts.mux ?? {},
+      lingerMs: this.opts.lingerMs,
+      udpBufferSize: this.opts.udpBufferSize ?? DEFAULT_UDP_BUFFER_SIZE,
+      observer: this.opts.udpObserver,
+    };
   }
 
   async handle(conn: Conn, ctx: HandlerContext): Promise<void> {
@@ -103,16 +117,13 @@ export class RelayHandler implements Handler {
         );
         return;
       }
-      if (udp && req.cmd === CMD_BIND && !(this.opts.bind ?? false)) {
-        // GOST refuses any BIND with `03` while bind is off, UDP or not.
-        rlog.warn('relay: BIND is disabled (set bind=true to allow it)');
-        ctx.fail?.('relay: BIND is disabled');
-        await endGracefully(conn, encodeRelayResponse(STATUS_FORBIDDEN));
+      if (udp && req.cmd === CMD_BIND) {
+        await handleRelayUdpBind(conn, facts.address || ':0', ctx, rlog, this.bindOptions());
         return;
       }
       if (udp) {
-        rlog.info({ cmd: req.cmd }, 'relay: UDP BIND is not supported by this server');
-        ctx.fail?.('relay: UDP BIND is not supported by this server');
+        rlog.info({ cmd: req.cmd }, 'relay: unknown UDP command');
+        ctx.fail?.('relay: unknown UDP command');
         await endGracefully(conn, encodeRelayResponse(STATUS_BAD_REQUEST));
         return;
       }
@@ -139,13 +150,7 @@ export class RelayHandler implements Handler {
           );
           return;
         case CMD_BIND:
-          await handleRelayBind(conn, facts.address || ':0', ctx, rlog, {
-            enabled: this.opts.bind ?? false,
-            rules: this.opts.bindRules ?? DEFAULT_BIND_RULES,
-            publicAddr: this.opts.publicAddr,
-            mux: this.opts.mux ?? {},
-            lingerMs: this.opts.lingerMs,
-          });
+          await handleRelayBind(conn, facts.address || ':0', ctx, rlog, this.bindOptions());
           return;
         default:
           rlog.info({ cmd: req.cmd }, 'relay: unknown command');

@@ -3,6 +3,7 @@ import { parseBindRules, type BindRule } from '../../bind/policy.js';
 import { parseMuxMetadata } from '../../mux/smux/metadata.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
 import { OPTIONS } from '../../config/keys.js';
+import { DEFAULT_UDP_BUFFER_SIZE } from '../../common/udp/pump.js';
 
 /** What the `relay` handler reads from its metadata (go-gost/x handler/relay/metadata.go). */
 export interface RelayHandlerMetadata {
@@ -16,6 +17,8 @@ export interface RelayHandlerMetadata {
   publicAddr?: string;
   /** `mux.*`: the inner smux session of a bind. */
   mux: SmuxConfig;
+  /** `udp.bufferSize`|`udpBufferSize`: largest datagram a UDP BIND relays, bytes (GOST's 4096). */
+  udpBufferSize: number;
 }
 
 export const DEFAULT_RELAY_READ_TIMEOUT_MS = 15_000;
@@ -32,5 +35,6 @@ export function parseRelayHandlerMetadata(md: Metadata): RelayHandlerMetadata {
     bindRules: parseBindRules(md),
     ...(publicAddr ? { publicAddr } : {}),
     mux: parseMuxMetadata(md),
+    udpBufferSize: Math.max(0, md.int(OPTIONS['handler.udp.bufferSize'].keys, 0)) || DEFAULT_UDP_BUFFER_SIZE,
   };
 }

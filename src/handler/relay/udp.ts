@@ -5,7 +5,7 @@ import { toError } from '../../core/errors.js';
 import { parseHostPort } from '../../common/addr.js';
 import { endGracefully, writeAsync } from '../../common/conn-io.js';
 import { RelayPacketConn } from '../../common/udp/relay-packet-conn.js';
-import { pump } from '../socks5/udp-tun.js';
+import { pump } from '../../common/udp/pump.js';
 import { encodeRelayResponse } from '../../proto/relay/codec.js';
 import { MAX_DATAGRAM_BYTES } from '../../proto/relay/datagram.js';
 import { STATUS_BAD_REQUEST, STATUS_OK } from '../../proto/relay/constants.js';
@@ -50,8 +50,6 @@ export async function connectUdpAndRelay(
   const tun = new RelayPacketConn(conn, { peer: target, expectResponse: false, log });
   // The stream's framing carries up to 65535 bytes; the UDP side takes what a datagram can hold.
   const counts = await pump(tun, onlyFrom(packets, target, opts.observer), ctx, {
-    udp: true,
-    bind: false,
     udpBufferSize: MAX_DATAGRAM_BYTES,
     observer: opts.observer,
   });

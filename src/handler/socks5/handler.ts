@@ -36,7 +36,7 @@ import { isTlsMethod, selectMethod, startServerTls } from './tls-method.js';
 import { handleConnect } from './connect.js';
 import { handleMuxBind } from './mbind.js';
 import type { UdpObserver } from '../../core/types.js';
-import { DEFAULT_UDP_BUFFER_SIZE } from './udp-options.js';
+import { DEFAULT_UDP_BUFFER_SIZE } from '../../common/udp/pump.js';
 import { serveUdpTun } from './udp-tun.js';
 import { serveUdpAssociate } from './udp-associate.js';
 

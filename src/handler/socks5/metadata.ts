@@ -2,7 +2,7 @@ import type { Metadata } from '../../core/metadata.js';
 import { parseBindRules, type BindRule } from '../../bind/policy.js';
 import { parseMuxMetadata } from '../../mux/smux/metadata.js';
 import type { SmuxConfig } from '../../mux/smux/index.js';
-import { DEFAULT_UDP_BUFFER_SIZE } from './udp-options.js';
+import { DEFAULT_UDP_BUFFER_SIZE } from '../../common/udp/pump.js';
 import { OPTIONS } from '../../config/keys.js';
 
 /** What the `socks5` handler reads from its metadata (go-gost/x handler/socks/v5/metadata.go). */
@@ -41,6 +41,6 @@ export function parseSocks5HandlerMetadata(md: Metadata): Socks5HandlerMetadata 
     compat: md.bool(OPTIONS['socks5.comp'].keys, false),
     mux: parseMuxMetadata(md),
     udp: md.bool(OPTIONS['handler.udp'].keys, false),
-    udpBufferSize: Math.max(0, md.int(['udp.bufferSize', 'udpBufferSize'], 0)) || DEFAULT_UDP_BUFFER_SIZE,
+    udpBufferSize: Math.max(0, md.int(OPTIONS['handler.udp.bufferSize'].keys, 0)) || DEFAULT_UDP_BUFFER_SIZE,
   };
 }

@@ -13,6 +13,3 @@ export interface Socks5UdpOptions {
   /** `bind.allow`: the addresses a UDP-TUN bind may use (default: any port from 1024, or 0). */
   bindRules?: readonly BindRule[] | undefined;
 }
-
-/** GOST's relay buffer when `udp.bufferSize` is unset (x/internal/net/udp defaultBufferSize). */
-export const DEFAULT_UDP_BUFFER_SIZE = 4096;
