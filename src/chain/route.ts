@@ -119,7 +119,10 @@ export async function bindUdpRoute(
   const last = nodes.length - 1;
   const node = nodes[last] as ChainNode;
   if (node.connector.bindUdp === undefined)
-    throw new TunnelError('ERR_DIAL', `node ${node.name}: its connector cannot bind UDP (use socks5 or relay)`);
+    throw new TunnelError(
+      'ERR_DIAL',
+      `node ${node.name}: its connector cannot bind UDP (use socks5 or relay)`,
+    );
   const conn = await dialNode(nodes, last, opts);
   return node.connector.bindUdp(conn, addr, { signal: opts.signal, log: opts.log });
 }

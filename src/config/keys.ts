@@ -543,7 +543,8 @@ export const OPTIONS = {
     types: 'udp rudp',
     status: 'applied',
     group: 'udp',
-    summary: 'Beyond GOST: peer sessions at once; a new peer beyond it is dropped (session_limit) and logged.',
+    summary:
+      'Beyond GOST: peer sessions at once; a new peer beyond it is dropped (session_limit) and logged.',
     example: '?maxSessions=1000',
   },
 

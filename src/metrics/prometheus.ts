@@ -49,7 +49,7 @@ export class PrometheusMetrics implements ConnectionObserver {
   });
   private readonly udpSessions = new Gauge({
     name: 'gost_udp_sessions',
-    help: 'UDP peer sessions open (udp/rudp listeners)',
+    help: 'UDP sessions open (udp/rudp listener peers, UDP binds of the socks5/relay handlers)',
     labelNames: ['service'] as const,
     registers: [this.registry],
   });

@@ -154,6 +154,16 @@ const HOW: Record<string, How> = {
     file: 'test/interop/gost-matrix/relay-udp.test.ts',
     section: '### UDP',
   },
+  'gost-ts -L rudp://:5353/127.0.0.1:53 -F "relay+mws://server:8443?path=/ws"': {
+    kind: 'test',
+    file: 'test/interop/gost-matrix/relay-udp-bind.test.ts',
+    section: '### UDP',
+  },
+  'gost-ts -L "socks5://:1080?udp=true" -F "relay+mws://server:8443?path=/ws"': {
+    kind: 'test',
+    file: 'test/interop/gost-matrix/relay-udp-bind.test.ts',
+    section: '### UDP',
+  },
   'gost-ts -L "socks5+mws://:8443?path=/ws&bind=true"': REVERSE,
   'gost-ts -L rtcp://:2222/127.0.0.1:22 -F "socks5+mws://server:8443?path=/ws"': REVERSE,
   'gost-ts -L "relay+mws://:8443?path=/ws&bind=true"': REVERSE,

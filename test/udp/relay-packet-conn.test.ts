@@ -64,15 +64,35 @@ test('client end: a refusal (01 07) closes the channel without delivering anythi
   assert.equal(packets.send(Buffer.from('a'), 'x:1'), 'send_failed');
 });
 
-test('relay connector: UDP without a fixed target (a SOCKS5 front end) is refused, naming why', async (t) => {
+test('relay connector: UDP without a fixed target is an association (BIND|UDP); a refusal names the status', async (t) => {
   const [client, peer] = await socketPair(t);
-  let written = 0;
-  peer.on('data', (c: Buffer) => void (written += c.length));
+  let written = Buffer.alloc(0);
+  peer.on('data', (c: Buffer) => {
+    written = Buffer.concat([written, c]);
+    // Forbidden, as a server with bind off answers.
+    if (written.length === 16) peer.end(Buffer.from('01030000', 'hex'));
+  });
   await assert.rejects(
     new RelayConnector().connectUdp(client, { log: silentLogger }),
-    /UDP needs a fixed target.*use socks5/,
+    /relay udp association on :0 refused: 3 Forbidden/,
   );
   assert.equal(client.destroyed, true);
-  await once(peer, 'close');
-  assert.equal(written, 0, 'nothing was sent to the server');
+  // 01 82, network udp, address: an empty domain, port 0 (GOST's bytes, see the interop test).
+  assert.equal(written.toString('hex'), '0182000c' + '0400020001' + '02000403000000');
+});
+
+test('relay connector: an accepted association carries datagrams that name their destination', async (t) => {
+  const [client, peer] = await socketPair(t);
+  peer.once('data', () => peer.write(Buffer.from('0100000a' + '02000701' + '7f000001' + '1f90', 'hex')));
+  const packets = await new RelayConnector().connectUdp(client, { log: silentLogger });
+  const got = new Promise<string>((resolve) =>
+    packets.onMessage((d, from) => resolve(`${from} ${d.toString()}`)),
+  );
+  const up = new Promise<string>((resolve) => peer.on('data', (c: Buffer) => resolve(c.toString('hex'))));
+  assert.equal(packets.send(Buffer.from('hi'), '10.0.0.1:53'), true);
+  // UDP-TUN framing: RSV = length, FRAG = ff, IPv4 10.0.0.1:53, then the data.
+  assert.equal(await up, '0002ff01' + '0a000001' + '0035' + Buffer.from('hi').toString('hex'));
+  peer.write(Buffer.from('0002ff01' + '0a000001' + '0035' + '6f6b', 'hex'));
+  assert.equal(await got, '10.0.0.1:53 ok');
+  packets.close();
 });

@@ -119,7 +119,11 @@ export class RelayConnector implements Connector {
           if (status !== STATUS_OK)
             throw new TunnelError('ERR_RELAY_STATUS', `relay: ${target}: ${status} ${statusText(status)}`);
         }
-        packets = new RelayPacketConn(conn, { peer: target, expectResponse: !this.opts.noDelay, log: ctx.log });
+        packets = new RelayPacketConn(conn, {
+          peer: target,
+          expectResponse: !this.opts.noDelay,
+          log: ctx.log,
+        });
       },
     );
     if (packets === undefined) throw new TunnelError('ERR_DIAL', 'relay connector: no UDP channel');

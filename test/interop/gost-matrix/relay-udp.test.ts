@@ -227,7 +227,7 @@ test('README "### UDP": the relay form of udp:// forwarding runs as written (aga
   const body = section.slice(0, section.indexOf('\n## ', 5));
   const lines = [...body.matchAll(/```sh\n([\s\S]*?)```/g)]
     .flatMap((m) => (m[1] as string).split('\n'))
-    .filter((l) => l.startsWith('gost-ts ') && l.includes('relay+mws://'));
+    .filter((l) => l.startsWith('gost-ts -L udp://') && l.includes('relay+mws://'));
   assert.equal(lines.length, 1, 'the section shows one relay UDP command');
   const echo = await udpEcho();
   const sp = await freePort();
