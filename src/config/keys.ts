@@ -455,7 +455,8 @@ export const OPTIONS = {
     types: 'socks5 relay auto',
     status: 'applied',
     group: 'udp',
-    summary: 'Largest datagram a UDP relay or UDP bind carries, bytes; larger ones are dropped (too_large).',
+    summary:
+      'socks5/relay handler: largest datagram a UDP relay or UDP bind carries, bytes; larger ones are dropped (too_large).',
     example: '?udp=true&udp.bufferSize=8192',
   },
   'udp.keepalive': {
@@ -466,7 +467,8 @@ export const OPTIONS = {
     types: 'udp',
     status: 'applied',
     group: 'udp',
-    summary: "Keep a peer's session after its first reply (off: it ends once answered, as GOST).",
+    summary:
+      "udp listener: keep a peer's session after its first reply (off: it ends once answered, as GOST).",
     example: '?keepalive=true',
   },
   'udp.ttl': {
@@ -477,7 +479,7 @@ export const OPTIONS = {
     types: 'udp',
     status: 'applied',
     group: 'udp',
-    summary: 'A peer session ends after this long without a datagram either way.',
+    summary: 'udp listener: a peer session ends after this long without a datagram either way.',
     example: '?keepalive=true&ttl=30s',
   },
   'rudp.ttl': {
@@ -488,7 +490,7 @@ export const OPTIONS = {
     types: 'rudp',
     status: 'applied',
     group: 'udp',
-    summary: 'A peer session ends after this long without a datagram either way.',
+    summary: 'rudp listener: a peer session ends after this long without a datagram either way.',
     example: '?ttl=30s',
   },
   'udp.readBufferSize': {
@@ -499,7 +501,7 @@ export const OPTIONS = {
     types: 'udp',
     status: 'applied',
     group: 'udp',
-    summary: 'Largest datagram taken from a peer, bytes; larger ones are dropped (too_large).',
+    summary: 'udp listener: largest datagram taken from a peer, bytes; larger ones are dropped (too_large).',
     example: '?readBufferSize=8192',
   },
   'rudp.readBufferSize': {
@@ -510,7 +512,7 @@ export const OPTIONS = {
     types: 'rudp',
     status: 'applied',
     group: 'udp',
-    summary: 'Largest datagram taken from a peer, bytes; larger ones are dropped (too_large).',
+    summary: 'rudp listener: largest datagram taken from a peer, bytes; larger ones are dropped (too_large).',
     example: '?readBufferSize=16384',
   },
   'udp.readQueueSize': {
@@ -521,7 +523,8 @@ export const OPTIONS = {
     types: 'udp',
     status: 'applied',
     group: 'udp',
-    summary: "Datagrams a peer's session holds while its handler is busy; more are dropped (queue_full).",
+    summary:
+      "udp listener: datagrams a peer's session holds while its handler is busy; more are dropped (queue_full).",
     example: '?readQueueSize=512',
   },
   'rudp.readQueueSize': {
@@ -532,7 +535,8 @@ export const OPTIONS = {
     types: 'rudp',
     status: 'applied',
     group: 'udp',
-    summary: "Datagrams a peer's session holds while its handler is busy; more are dropped (queue_full).",
+    summary:
+      "rudp listener: datagrams a peer's session holds while its handler is busy; more are dropped (queue_full).",
     example: '?readQueueSize=4096',
   },
   'udp.maxSessions': {
@@ -544,7 +548,7 @@ export const OPTIONS = {
     status: 'applied',
     group: 'udp',
     summary:
-      'Beyond GOST: peer sessions at once; a new peer beyond it is dropped (session_limit) and logged.',
+      'udp/rudp listener, beyond GOST: peer sessions at once; a new peer beyond it is dropped (session_limit) and logged.',
     example: '?maxSessions=1000',
   },
 

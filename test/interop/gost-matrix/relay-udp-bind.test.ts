@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import http from 'node:http';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { startCli, freePort } from '../../helpers/cli.js';
@@ -325,4 +326,54 @@ test('README "### UDP": rudp and UDP ASSOCIATE over relay run as written (agains
     unwrap: stripSocks5UdpHeader,
   });
   assert.deepEqual(r, { sent: 100, echoed: 100 });
+});
+
+function scrape(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`http://127.0.0.1:${port}/metrics`, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
+test('gost-ts relay UDP BIND limits: udp.bufferSize drops counted and logged, the bind counted as a UDP session', async (t) => {
+  const echo = await udpEcho();
+  const sp = await freePort();
+  const mp = await freePort();
+  const server = await startCli([
+    '-L',
+    `relay+mws://127.0.0.1:${sp}?bind=true&udp.bufferSize=100`,
+    '-metrics',
+    `127.0.0.1:${mp}`,
+  ]);
+  const rp = await freeUdpPort();
+  const client = await startGost([
+    '-L',
+    `rudp://127.0.0.1:${rp}/127.0.0.1:${echo.port}`,
+    '-F',
+    `relay+mws://127.0.0.1:${sp}`,
+  ]);
+  t.after(async () => (await client.stop(), await server.stop(), echo.close()));
+  await server.waitForLine(/relay: UDP BIND OK/);
+  await waitForEcho(rp);
+  assert.match(await scrape(mp), /^gost_udp_sessions\{service="service-0"\} 1$/m);
+  // Three datagrams larger than udp.bufferSize: dropped by the server, the small ones still pass.
+  const peer = dgram.createSocket('udp4');
+  peer.bind(0, '127.0.0.1');
+  await once(peer, 'listening');
+  t.after(() => peer.close());
+  for (let i = 0; i < 3; i++) peer.send(Buffer.alloc(200, 1), rp, '127.0.0.1');
+  assert.deepEqual(await exchange(rp, 50, { socket: peer, size: 100 }), { sent: 50, echoed: 50 });
+  const dropped = /^gost_udp_datagrams_dropped_total\{[^}]*reason="too_large"[^}]*\} (\d+)$/m;
+  assert.equal(dropped.exec(await scrape(mp))?.[1], '3');
+  const summary = await server.waitForLine(/udp: datagrams dropped/, 10_000);
+  assert.match(summary, /"too_large":3/);
+  // The client goes away: the bind ends, its port is released and the session gauge drops to 0.
+  await client.stop();
+  await server.waitForLine(/relay: UDP BIND closed, port released/);
+  assert.match(await scrape(mp), /^gost_udp_sessions\{service="service-0"\} 0$/m);
 });
