@@ -86,6 +86,7 @@ test('relay BIND|UDP requests on the wire: gost-ts clients send the real gost by
   for (const [name, start] of both) {
     // rudp: the client asks its relay node to receive UDP on 127.0.0.1:PORT.
     const cap = await captureServer();
+    t.after(() => cap.close());
     const rp = await freeUdpPort();
     const client = await start([
       '-L',
@@ -93,7 +94,7 @@ test('relay BIND|UDP requests on the wire: gost-ts clients send the real gost by
       '-F',
       `relay://u:p@127.0.0.1:${cap.port}`,
     ]);
-    t.after(async () => (await client.stop(), cap.close()));
+    t.after(() => client.stop());
     const conn = await firstConnection(cap, `${name} rudp`);
     // 4 head + user auth (3+4) + network (3+2) + addr (3+7).
     // The bound ports differ (two free ports): compare with the port replaced.
@@ -103,6 +104,7 @@ test('relay BIND|UDP requests on the wire: gost-ts clients send the real gost by
 
     // The association: a SOCKS5 UDP ASSOCIATE at a front end whose chain ends in a relay node.
     const cap2 = await captureServer();
+    t.after(() => cap2.close());
     const sp = await freePort();
     const front = await start([
       '-L',
@@ -110,7 +112,7 @@ test('relay BIND|UDP requests on the wire: gost-ts clients send the real gost by
       '-F',
       `relay://u:p@127.0.0.1:${cap2.port}`,
     ]);
-    t.after(async () => (await front.stop(), cap2.close()));
+    t.after(() => front.stop());
     const s = net.connect(sp, '127.0.0.1');
     t.after(() => s.destroy());
     await once(s, 'connect');
@@ -141,8 +143,12 @@ async function udpBind(
   const features: RelayFeature[] = pass === undefined ? [] : [userAuthFeature('u', pass)];
   features.push(networkFeature('udp'), addrFeature(host, bindPort));
   s.write(encodeRelayRequest({ cmd: CMD_BIND, udp: true, features }));
-  const r = await readUpTo(s, n, what);
-  return { ...r, s };
+  try {
+    return { ...(await readUpTo(s, n, what)), s };
+  } catch (err) {
+    s.destroy();
+    throw err;
+  }
 }
 
 test('relay BIND|UDP responses: gost-ts answers as the real gost (OK, association, unauthorized); refusals', async (t) => {
@@ -211,6 +217,7 @@ test('relay BIND|UDP responses: gost-ts answers as the real gost (OK, associatio
 
 test('rudp over relay: gost-ts client → real gost relay+mws server (bind=true), 500 paced datagrams', async (t) => {
   const echo = await udpEcho();
+  t.after(() => echo.close());
   const sp = await freePort();
   const server = await startGost(['-L', `relay+mws://127.0.0.1:${sp}?bind=true`]);
   const rp = await freeUdpPort();
@@ -220,7 +227,7 @@ test('rudp over relay: gost-ts client → real gost relay+mws server (bind=true)
     '-F',
     `relay+mws://127.0.0.1:${sp}`,
   ]);
-  t.after(async () => (await client.stop(), await server.stop(), echo.close()));
+  t.after(async () => (await client.stop(), await server.stop()));
   await client.waitForLine(/rudp: bound on the remote node/);
   await server.waitForLine(/bind on 127\.0\.0\.1:\d+ OK/);
   await waitForEcho(rp);
@@ -229,6 +236,7 @@ test('rudp over relay: gost-ts client → real gost relay+mws server (bind=true)
 
 test('rudp over relay: real gost client → gost-ts relay+mws server (bind=true), 500 paced datagrams', async (t) => {
   const echo = await udpEcho();
+  t.after(() => echo.close());
   const sp = await freePort();
   const server = await startCli(['-L', `relay+mws://127.0.0.1:${sp}?bind=true`]);
   const rp = await freeUdpPort();
@@ -238,7 +246,7 @@ test('rudp over relay: real gost client → gost-ts relay+mws server (bind=true)
     '-F',
     `relay+mws://127.0.0.1:${sp}`,
   ]);
-  t.after(async () => (await client.stop(), await server.stop(), echo.close()));
+  t.after(async () => (await client.stop(), await server.stop()));
   await server.waitForLine(/relay: UDP BIND OK/);
   await waitForEcho(rp);
   assert.deepEqual(await exchange(rp, 500, { batch: 10, intervalMs: 5 }), { sent: 500, echoed: 500 });
@@ -251,6 +259,7 @@ for (const [clientName, startClient, startServer] of [
   const serverName = clientName === 'gost' ? 'gost-ts' : 'gost';
   test(`UDP association through a relay last node: ${clientName} socks5?udp=true → ${serverName} relay+mws (bind=true)`, async (t) => {
     const echo = await udpEcho();
+    t.after(() => echo.close());
     const sp = await freePort();
     const server = await startServer(['-L', `relay+mws://127.0.0.1:${sp}?bind=true`]);
     const cp = await freePort();
@@ -260,7 +269,7 @@ for (const [clientName, startClient, startServer] of [
       '-F',
       `relay+mws://127.0.0.1:${sp}`,
     ]);
-    t.after(async () => (await client.stop(), await server.stop(), echo.close()));
+    t.after(async () => (await client.stop(), await server.stop()));
     const { reply, relayPort, control } = await socks5Associate(cp);
     t.after(() => control.destroy());
     assert.equal(reply.subarray(0, 8).toString('hex'), '050000017f000001');
@@ -293,11 +302,12 @@ test('README "### UDP": rudp and UDP ASSOCIATE over relay run as written (agains
     .filter((l) => l.startsWith('gost-ts ') && /(rudp|socks5):\/\/.*-F "relay\+mws:/.test(l));
   assert.equal(lines.length, 2, 'the section shows rudp and SOCKS5 UDP over relay');
   const echo = await udpEcho();
+  t.after(() => echo.close());
   const sp = await freePort();
   const rp = await freeUdpPort();
   const cp = await freePort();
   const server = await startGost(['-L', `relay+mws://127.0.0.1:${sp}?path=/ws&bind=true`]);
-  t.after(async () => (await server.stop(), echo.close()));
+  t.after(() => server.stop());
   for (const line of lines) {
     const args = [
       ...line
@@ -342,6 +352,7 @@ function scrape(port: number): Promise<string> {
 
 test('gost-ts relay UDP BIND limits: udp.bufferSize drops counted and logged, the bind counted as a UDP session', async (t) => {
   const echo = await udpEcho();
+  t.after(() => echo.close());
   const sp = await freePort();
   const mp = await freePort();
   const server = await startCli([
@@ -357,7 +368,7 @@ test('gost-ts relay UDP BIND limits: udp.bufferSize drops counted and logged, th
     '-F',
     `relay+mws://127.0.0.1:${sp}`,
   ]);
-  t.after(async () => (await client.stop(), await server.stop(), echo.close()));
+  t.after(async () => (await client.stop(), await server.stop()));
   await server.waitForLine(/relay: UDP BIND OK/);
   await waitForEcho(rp);
   assert.match(await scrape(mp), /^gost_udp_sessions\{service="service-0"\} 1$/m);
