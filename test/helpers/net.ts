@@ -86,3 +86,51 @@ export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promi
     clearTimeout(timer);
   }
 }
+
+/**
+ * Reads what `s` sends until it has `n` bytes or closes (bounded: 10 s); returns the bytes as hex
+ * and whether the stream had closed by then.
+ */
+export async function readUpTo(
+  s: net.Socket,
+  n: number,
+  what: string,
+): Promise<{ hex: string; closed: boolean }> {
+  let buf = Buffer.alloc(0);
+  let closed = s.destroyed;
+  const onData = (c: Buffer): void => void (buf = Buffer.concat([buf, c]));
+  const onClose = (): void => void (closed = true);
+  s.on('data', onData);
+  s.once('close', onClose);
+  try {
+    const deadline = Date.now() + 10_000;
+    while (buf.length < n && !closed) {
+      if (Date.now() > deadline) throw new Error(`${what}: only ${buf.toString('hex')} within 10 s`);
+      await delay(20);
+    }
+    return { hex: buf.subarray(0, n).toString('hex'), closed };
+  } finally {
+    s.off('data', onData);
+    s.off('close', onClose);
+  }
+}
+
+/**
+ * A TCP server on 127.0.0.1 that never answers: `first()` is its first connection (rejects after
+ * 10 s naming `what`), to read what a client sends.
+ */
+export async function captureServer(): Promise<{
+  port: number;
+  first: (what: string) => Promise<net.Socket>;
+  close: () => void;
+}> {
+  const server = net.createServer();
+  const first = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    first: (what) => bounded(first, 10_000, `${what}: no connection`),
+    close: () => server.close(),
+  };
+}

@@ -9,20 +9,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import http from 'node:http';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { startCli, freePort } from '../../helpers/cli.js';
 import { startGost } from '../../helpers/gost.js';
 import {
+  MODERATE_PACE,
+  associateExchange,
   exchange,
   freeUdpPort,
-  socks5Associate,
-  socks5UdpHeader,
-  stripSocks5UdpHeader,
   udpEcho,
   waitForEcho,
 } from '../../helpers/udp.js';
+import { captureServer, readUpTo } from '../../helpers/net.js';
+import { curl } from '../../helpers/curl.js';
 import {
   addrFeature,
   encodeRelayRequest,
@@ -37,46 +37,6 @@ const both: ReadonlyArray<readonly [string, Start]> = [
   ['gost', startGost],
   ['gost-ts', startCli],
 ];
-
-/**
- * Reads what `s` sends until it has `n` bytes or closes (bounded: 10 s); returns the bytes as hex
- * and whether the stream had closed by then.
- */
-async function readUpTo(s: net.Socket, n: number, what: string): Promise<{ hex: string; closed: boolean }> {
-  let buf = Buffer.alloc(0);
-  let closed = s.destroyed;
-  const onData = (c: Buffer): void => void (buf = Buffer.concat([buf, c]));
-  const onClose = (): void => void (closed = true);
-  s.on('data', onData);
-  s.once('close', onClose);
-  try {
-    const deadline = Date.now() + 10_000;
-    while (buf.length < n && !closed) {
-      if (Date.now() > deadline) throw new Error(`${what}: only ${buf.toString('hex')} within 10 s`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return { hex: buf.subarray(0, n).toString('hex'), closed };
-  } finally {
-    s.off('data', onData);
-    s.off('close', onClose);
-  }
-}
-
-/** A TCP server on 127.0.0.1 whose first connection is handed out (it never answers). */
-async function captureServer(): Promise<{ port: number; first: Promise<net.Socket>; close: () => void }> {
-  const server = net.createServer();
-  const first = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { port: (server.address() as net.AddressInfo).port, first, close: () => server.close() };
-}
-
-function firstConnection(cap: { first: Promise<net.Socket> }, what: string): Promise<net.Socket> {
-  return Promise.race([
-    cap.first,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no connection`)), 10_000)),
-  ]);
-}
 
 const hex16 = (n: number): string => n.toString(16).padStart(4, '0');
 
@@ -95,7 +55,7 @@ test('relay BIND|UDP requests on the wire: gost-ts clients send the real gost by
       `relay://u:p@127.0.0.1:${cap.port}`,
     ]);
     t.after(() => client.stop());
-    const conn = await firstConnection(cap, `${name} rudp`);
+    const conn = await cap.first(`${name} rudp`);
     // 4 head + user auth (3+4) + network (3+2) + addr (3+7).
     // The bound ports differ (two free ports): compare with the port replaced.
     const req = (await readUpTo(conn, 4 + 7 + 5 + 10, `${name} rudp request`)).hex;
@@ -117,7 +77,7 @@ test('relay BIND|UDP requests on the wire: gost-ts clients send the real gost by
     t.after(() => s.destroy());
     await once(s, 'connect');
     s.write(Buffer.from('050100' + '05030001000000000000', 'hex'));
-    const conn2 = await firstConnection(cap2, `${name} association`);
+    const conn2 = await cap2.first(`${name} association`);
     // 4 head + user auth (3+4) + network (3+2) + addr (3+4: an empty domain, port 0).
     assoc.push((await readUpTo(conn2, 4 + 7 + 5 + 7, `${name} association request`)).hex);
     conn2.destroy();
@@ -215,42 +175,31 @@ test('relay BIND|UDP responses: gost-ts answers as the real gost (OK, associatio
   );
 });
 
-test('rudp over relay: gost-ts client → real gost relay+mws server (bind=true), 500 paced datagrams', async (t) => {
-  const echo = await udpEcho();
-  t.after(() => echo.close());
-  const sp = await freePort();
-  const server = await startGost(['-L', `relay+mws://127.0.0.1:${sp}?bind=true`]);
-  const rp = await freeUdpPort();
-  const client = await startCli([
-    '-L',
-    `rudp://127.0.0.1:${rp}/127.0.0.1:${echo.port}`,
-    '-F',
-    `relay+mws://127.0.0.1:${sp}`,
-  ]);
-  t.after(async () => (await client.stop(), await server.stop()));
-  await client.waitForLine(/rudp: bound on the remote node/);
-  await server.waitForLine(/bind on 127\.0\.0\.1:\d+ OK/);
-  await waitForEcho(rp);
-  assert.deepEqual(await exchange(rp, 500, { batch: 10, intervalMs: 5 }), { sent: 500, echoed: 500 });
-});
-
-test('rudp over relay: real gost client → gost-ts relay+mws server (bind=true), 500 paced datagrams', async (t) => {
-  const echo = await udpEcho();
-  t.after(() => echo.close());
-  const sp = await freePort();
-  const server = await startCli(['-L', `relay+mws://127.0.0.1:${sp}?bind=true`]);
-  const rp = await freeUdpPort();
-  const client = await startGost([
-    '-L',
-    `rudp://127.0.0.1:${rp}/127.0.0.1:${echo.port}`,
-    '-F',
-    `relay+mws://127.0.0.1:${sp}`,
-  ]);
-  t.after(async () => (await client.stop(), await server.stop()));
-  await server.waitForLine(/relay: UDP BIND OK/);
-  await waitForEcho(rp);
-  assert.deepEqual(await exchange(rp, 500, { batch: 10, intervalMs: 5 }), { sent: 500, echoed: 500 });
-});
+for (const [clientName, startClient, startServer] of [
+  ['gost-ts', startCli, startGost],
+  ['gost', startGost, startCli],
+] as const) {
+  const serverName = clientName === 'gost' ? 'gost-ts' : 'gost';
+  test(`rudp over relay: ${clientName} client → ${serverName} relay+mws server (bind=true), 500 paced datagrams`, async (t) => {
+    const echo = await udpEcho();
+    t.after(() => echo.close());
+    const sp = await freePort();
+    const server = await startServer(['-L', `relay+mws://127.0.0.1:${sp}?bind=true`]);
+    t.after(() => server.stop());
+    const rp = await freeUdpPort();
+    const client = await startClient([
+      '-L',
+      `rudp://127.0.0.1:${rp}/127.0.0.1:${echo.port}`,
+      '-F',
+      `relay+mws://127.0.0.1:${sp}`,
+    ]);
+    t.after(() => client.stop());
+    // The server's log names the UDP bind (GOST: "bind on 127.0.0.1:PORT OK").
+    await server.waitForLine(serverName === 'gost' ? /bind on 127\.0\.0\.1:\d+ OK/ : /relay: UDP BIND OK/);
+    await waitForEcho(rp);
+    assert.deepEqual(await exchange(rp, 500, MODERATE_PACE), { sent: 500, echoed: 500 });
+  });
+}
 
 for (const [clientName, startClient, startServer] of [
   ['gost-ts', startCli, startGost],
@@ -270,23 +219,11 @@ for (const [clientName, startClient, startServer] of [
       `relay+mws://127.0.0.1:${sp}`,
     ]);
     t.after(async () => (await client.stop(), await server.stop()));
-    const { reply, relayPort, control } = await socks5Associate(cp);
-    t.after(() => control.destroy());
-    assert.equal(reply.subarray(0, 8).toString('hex'), '050000017f000001');
-    const r = await exchange(relayPort, 500, {
-      batch: 10,
-      intervalMs: 5,
-      wrap: socks5UdpHeader(echo.port),
-      unwrap: (m) => {
-        // Each answer names its source: the echo target.
-        assert.equal(
-          m.subarray(0, 10).toString('hex'),
-          socks5UdpHeader(echo.port)(Buffer.alloc(0)).toString('hex'),
-        );
-        return stripSocks5UdpHeader(m);
-      },
+    assert.deepEqual(await associateExchange(cp, echo.port, 500), {
+      replyHead: '050000017f000001',
+      wrongSource: 0,
+      result: { sent: 500, echoed: 500 },
     });
-    assert.deepEqual(r, { sent: 500, echoed: 500 });
     // The server served it as a UDP BIND on an ephemeral port (GOST's association).
     if (serverName === 'gost-ts') await server.waitForLine(/"bind":":0".*relay: UDP BIND OK/);
     else await server.waitForLine(/"cmd":"bind".*"network":"udp"|"network":"udp".*"cmd":"bind"/);
@@ -326,29 +263,13 @@ test('README "### UDP": rudp and UDP ASSOCIATE over relay run as written (agains
     t.after(() => p.stop());
   }
   await waitForEcho(rp);
-  assert.deepEqual(await exchange(rp, 100, { batch: 10, intervalMs: 5 }), { sent: 100, echoed: 100 });
-  const { relayPort, control } = await socks5Associate(cp);
-  t.after(() => control.destroy());
-  const r = await exchange(relayPort, 100, {
-    batch: 10,
-    intervalMs: 5,
-    wrap: socks5UdpHeader(echo.port),
-    unwrap: stripSocks5UdpHeader,
-  });
-  assert.deepEqual(r, { sent: 100, echoed: 100 });
+  assert.deepEqual(await exchange(rp, 100, MODERATE_PACE), { sent: 100, echoed: 100 });
+  const assoc = await associateExchange(cp, echo.port, 100);
+  assert.deepEqual(assoc.result, { sent: 100, echoed: 100 });
 });
 
-function scrape(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`http://127.0.0.1:${port}/metrics`, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
+const scrape = async (port: number): Promise<string> =>
+  (await curl([`http://127.0.0.1:${port}/metrics`])).body;
 
 test('gost-ts relay UDP BIND limits: udp.bufferSize drops counted and logged, the bind counted as a UDP session', async (t) => {
   const echo = await udpEcho();

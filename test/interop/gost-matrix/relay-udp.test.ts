@@ -11,38 +11,13 @@ import { once } from 'node:events';
 import { startCli, freePort } from '../../helpers/cli.js';
 import { startGost } from '../../helpers/gost.js';
 import { exchange, freeUdpPort, udpEcho, waitForEcho } from '../../helpers/udp.js';
+import { captureServer, readUpTo } from '../../helpers/net.js';
 import { addrFeature, encodeRelayRequest, networkFeature } from '../../../src/proto/relay/codec.js';
 import { CMD_BIND, CMD_CONNECT } from '../../../src/proto/relay/constants.js';
 
-/** Reads from `s` until `n` bytes arrived (bounded: 10 s), returns them as hex. */
-async function readHex(s: net.Socket, n: number, what: string): Promise<string> {
-  let buf = Buffer.alloc(0);
-  const onData = (c: Buffer): void => void (buf = Buffer.concat([buf, c]));
-  s.on('data', onData);
-  try {
-    const deadline = Date.now() + 10_000;
-    while (buf.length < n) {
-      if (Date.now() > deadline) throw new Error(`${what}: only ${buf.toString('hex')} within 10 s`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return buf.subarray(0, n).toString('hex');
-  } finally {
-    s.off('data', onData);
-  }
-}
-
-/** A TCP server on 127.0.0.1 that hands out the bytes of its first connection. */
-async function captureServer(): Promise<{ port: number; first: Promise<net.Socket>; close: () => void }> {
-  const server = net.createServer();
-  const first = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    first,
-    close: () => server.close(),
-  };
-}
+/** The first `n` bytes `s` sends, as hex (fewer if it closes first; bounded: 10 s). */
+const readHex = async (s: net.Socket, n: number, what: string): Promise<string> =>
+  (await readUpTo(s, n, what)).hex;
 
 test('relay UDP CONNECT on the wire: gost-ts client and server send the real gost bytes', async (t) => {
   // Client side: what each client writes for its first datagram (request, then LEN data).
@@ -62,10 +37,7 @@ test('relay UDP CONNECT on the wire: gost-ts client and server send the real gos
     const sock = dgram.createSocket('udp4');
     t.after(() => sock.close());
     sock.send(target, up, '127.0.0.1');
-    const conn = await Promise.race([
-      cap.first,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no relay connection')), 10_000)),
-    ]);
+    const conn = await cap.first('relay client');
     // 4 head + network (3+2) + user auth (3+4) + addr (3+7) bytes, then 2 + 4.
     seen.push(
       await readHex(conn, 4 + 5 + 7 + 10 + 6, start === startGost ? 'gost client' : 'gost-ts client'),

@@ -11,15 +11,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { startCli, freePort, runCli } from '../../helpers/cli.js';
 import { runGost, startGost } from '../../helpers/gost.js';
-import {
-  exchange,
-  freeUdpPort,
-  socks5Associate,
-  socks5UdpHeader,
-  stripSocks5UdpHeader,
-  udpEcho,
-  waitForEcho,
-} from '../../helpers/udp.js';
+import { associateExchange, exchange, freeUdpPort, udpEcho, waitForEcho } from '../../helpers/udp.js';
 
 /** Greets a SOCKS5 server with no auth, sends `request` (hex) and returns the reply bytes. */
 async function probe(port: number, request: string): Promise<Buffer> {
@@ -202,24 +194,13 @@ for (const serverKind of ['gost', 'gost-ts'] as const) {
       `socks5+mws://127.0.0.1:${sp}`,
     ]);
     t.after(async () => (await client.stop(), await server.stop(), echo.close()));
-    const { reply, relayPort, control } = await socks5Associate(cp);
-    t.after(() => control.destroy());
-    // `05 00 00 01 127.0.0.1 PORT`: the address the client reached us at, as GOST answers.
-    assert.equal(reply.subarray(0, 8).toString('hex'), '050000017f000001');
-    const r = await exchange(relayPort, 500, {
-      batch: 10,
-      intervalMs: 5,
-      wrap: socks5UdpHeader(echo.port),
-      unwrap: (m) => {
-        // Each answer names its source: the echo target.
-        assert.equal(
-          m.subarray(0, 10).toString('hex'),
-          socks5UdpHeader(echo.port)(Buffer.alloc(0)).toString('hex'),
-        );
-        return stripSocks5UdpHeader(m);
-      },
+    // `05 00 00 01 127.0.0.1 PORT`: the address the client reached us at, as GOST answers; every
+    // answer names the echo target as its source.
+    assert.deepEqual(await associateExchange(cp, echo.port, 500), {
+      replyHead: '050000017f000001',
+      wrongSource: 0,
+      result: { sent: 500, echoed: 500 },
     });
-    assert.deepEqual(r, { sent: 500, echoed: 500 });
   });
 }
 
