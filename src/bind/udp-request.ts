@@ -38,7 +38,7 @@ export interface UdpBindPolicy {
  * `publicAddr`), then relays datagrams in GOST's UDP-TUN framing on this stream: every datagram a
  * peer sends to the socket comes down the stream naming the peer, and every datagram the client
  * sends up goes out of the socket to the address it names. Each refusal is a reply, a log line
- * naming the cause and a handler failure. `0.0.0.0` and `::` bind every interface, as `:port`.
+ * naming the cause and a handler failure. `:port` binds every interface (IPv4 and IPv6).
  */
 export async function serveUdpBindRequest(
   conn: Conn,
@@ -51,12 +51,11 @@ export async function serveUdpBindRequest(
   const refuse = bindRefuser(conn, ctx, blog, proto.name);
   if (!policy.enabled) return refuse('is disabled (set bind=true to allow it)', proto.forbidden());
   const { host, port } = splitHostPort(address);
-  const bindHost = host === '0.0.0.0' || host === '::' ? '' : host;
-  const refused = checkBindAllowed(policy.rules, bindHost, port);
+  const refused = checkBindAllowed(policy.rules, host, port);
   if (refused !== undefined) return refuse('refused', proto.forbidden(), { reason: refused });
   let packets: PacketConn;
   try {
-    packets = await SocketPacketConn.bind(joinHostPort(bindHost, port));
+    packets = await SocketPacketConn.bind(joinHostPort(host, port));
   } catch (err) {
     const reason = describeListenError(err as Error, address);
     return refuse('failed', proto.listenFailed(), { reason });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli, freePort } from '../helpers/cli.js';
 import {
+  MODERATE_PACE,
   exchange,
   freeUdpPort,
   socks5Associate,
@@ -60,7 +61,7 @@ test('README: the UDP commands run as shown (server, udp://, rudp://, SOCKS5 UDP
     assert.deepEqual(await exchange(up, 1, { waitMs: 5000 }), { sent: 1, echoed: 1 });
   // rudp://: the server's port reaches the echo target behind the client.
   await waitForEcho(rp);
-  assert.deepEqual(await exchange(rp, 100, { batch: 10, intervalMs: 5 }), { sent: 100, echoed: 100 });
+  assert.deepEqual(await exchange(rp, 100, MODERATE_PACE), { sent: 100, echoed: 100 });
   // SOCKS5 UDP ASSOCIATE at :1080.
   const { relayPort, control } = await socks5Associate(cp);
   t.after(() => control.destroy());
@@ -98,7 +99,7 @@ test('README: the UDP config file runs as shown', async (t) => {
   const client = await startCli(['-C', file]);
   t.after(() => client.stop());
   await waitForEcho(up);
-  assert.deepEqual(await exchange(up, 100, { batch: 10, intervalMs: 5 }), { sent: 100, echoed: 100 });
+  assert.deepEqual(await exchange(up, 100, MODERATE_PACE), { sent: 100, echoed: 100 });
   await waitForEcho(rp);
-  assert.deepEqual(await exchange(rp, 100, { batch: 10, intervalMs: 5 }), { sent: 100, echoed: 100 });
+  assert.deepEqual(await exchange(rp, 100, MODERATE_PACE), { sent: 100, echoed: 100 });
 });

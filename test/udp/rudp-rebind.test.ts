@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCli, freePort } from '../helpers/cli.js';
 import { startGost } from '../helpers/gost.js';
-import { exchange, freeUdpPort, udpEcho, waitForEcho } from '../helpers/udp.js';
+import { MODERATE_PACE, exchange, freeUdpPort, udpEcho, waitForEcho } from '../helpers/udp.js';
 
 test('rudp re-binds after the server restarts', async (t) => {
   const echo = await udpEcho();
@@ -34,5 +34,5 @@ test('rudp re-binds after the server restarts', async (t) => {
     await new Promise((r) => setTimeout(r, 100));
   }
   await waitForEcho(rp);
-  assert.deepEqual(await exchange(rp, 100, { batch: 10, intervalMs: 5 }), { sent: 100, echoed: 100 });
+  assert.deepEqual(await exchange(rp, 100, MODERATE_PACE), { sent: 100, echoed: 100 });
 });

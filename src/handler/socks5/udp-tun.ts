@@ -36,11 +36,13 @@ export async function serveUdpTun(
   log: Logger,
 ): Promise<void> {
   if (addr.port !== 0) {
+    // GOST's connector sends `:5353` as 0.0.0.0:5353: bind every interface, as it means.
+    const host = addr.host === '0.0.0.0' || addr.host === '::' ? '' : addr.host;
     await serveUdpBindRequest(
       conn,
-      joinHostPort(addr.host, addr.port),
+      joinHostPort(host, addr.port),
       ctx,
-      log.child({ cmd: 'udp-tun', bind: joinHostPort(addr.host, addr.port) }),
+      log.child({ cmd: 'udp-tun', bind: joinHostPort(host, addr.port) }),
       {
         enabled: opts.bind,
         rules: opts.bindRules ?? DEFAULT_BIND_RULES,

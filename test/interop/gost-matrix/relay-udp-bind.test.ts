@@ -141,6 +141,7 @@ test('relay BIND|UDP responses: gost-ts answers as the real gost (OK, associatio
     t.after(() => busy.close());
     const b = await udpBind(port, '127.0.0.1', busy.address().port, 'p', `${name} port in use`, 4);
     b.s.destroy();
+    if (name === 'gost-ts') await server.waitForLine(/port \d+ is already in use.*relay: UDP BIND failed/);
     record('in use', { hex: b.hex, closed: b.closed, port: busy.address().port });
   }
   const [gIpv4, tIpv4] = answers['ipv4'] ?? [];

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { startCli, freePort } from '../../helpers/cli.js';
 import { startGost } from '../../helpers/gost.js';
-import { exchange, freeUdpPort, udpEcho, waitForEcho } from '../../helpers/udp.js';
+import { MODERATE_PACE, exchange, freeUdpPort, udpEcho, waitForEcho } from '../../helpers/udp.js';
 import { captureServer, readUpTo } from '../../helpers/net.js';
 import { addrFeature, encodeRelayRequest, networkFeature } from '../../../src/proto/relay/codec.js';
 import { CMD_BIND, CMD_CONNECT } from '../../../src/proto/relay/constants.js';
@@ -152,7 +152,7 @@ test('gost-ts udp:// client → real gost relay+mws server: 500 paced datagrams,
   t.after(async () => (await client.stop(), await server.stop(), echo.close()));
   // Open the mws session and the relay stream first, so the measured run is about the relay.
   await waitForEcho(up);
-  const r = await exchange(up, 500, { batch: 10, intervalMs: 5 });
+  const r = await exchange(up, 500, MODERATE_PACE);
   assert.deepEqual(r, { sent: 500, echoed: 500 });
   // GOST's relay handler served it as UDP: its log says so when the stream ends.
   await client.stop();
@@ -172,7 +172,7 @@ test('real gost udp:// client → gost-ts relay+mws server: 500 paced datagrams,
   ]);
   t.after(async () => (await client.stop(), await server.stop(), echo.close()));
   await waitForEcho(up);
-  const r = await exchange(up, 500, { batch: 10, intervalMs: 5 });
+  const r = await exchange(up, 500, MODERATE_PACE);
   assert.deepEqual(r, { sent: 500, echoed: 500 }, client.lines.filter((l) => /discard/.test(l)).join('\n'));
   await server.waitForLine(/relay: UDP established/);
 });
@@ -190,7 +190,7 @@ test('nodelay=true on both ends: gost-ts client waits for the real gost response
   ]);
   t.after(async () => (await client.stop(), await server.stop(), echo.close()));
   await waitForEcho(up);
-  assert.deepEqual(await exchange(up, 100, { batch: 10, intervalMs: 5 }), { sent: 100, echoed: 100 });
+  assert.deepEqual(await exchange(up, 100, MODERATE_PACE), { sent: 100, echoed: 100 });
 });
 
 test('README "### UDP": the relay form of udp:// forwarding runs as written (against a real gost relay+mws)', async (t) => {

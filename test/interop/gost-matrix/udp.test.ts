@@ -11,7 +11,14 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { startCli, freePort, runCli } from '../../helpers/cli.js';
 import { runGost, startGost } from '../../helpers/gost.js';
-import { associateExchange, exchange, freeUdpPort, udpEcho, waitForEcho } from '../../helpers/udp.js';
+import {
+  MODERATE_PACE,
+  associateExchange,
+  exchange,
+  freeUdpPort,
+  udpEcho,
+  waitForEcho,
+} from '../../helpers/udp.js';
 
 /** Greets a SOCKS5 server with no auth, sends `request` (hex) and returns the reply bytes. */
 async function probe(port: number, request: string): Promise<Buffer> {
@@ -93,7 +100,7 @@ test('gost-ts udp:// client → real gost socks5+mws server: 2,000 paced datagra
   // A new session queues 128 datagrams (readQueueSize) while its tunnel opens: open the mws
   // session first so that the measured run is about the relay, not the first dial.
   await waitForEcho(up);
-  const r = await exchange(up, 2000, { batch: 10, intervalMs: 5 });
+  const r = await exchange(up, 2000, MODERATE_PACE);
   assert.deepEqual(r, { sent: 2000, echoed: 2000 });
   // GOST's socks5 handler served it over UDP: its log says so when the session's stream ends.
   await client.stop();
@@ -115,7 +122,7 @@ test('real gost udp:// client → gost-ts socks5+mws server: 2,000 paced datagra
   // GOST's udp listener queues 128 datagrams per new session while it dials and discards the rest
   // ("recv queue is full"): open the mws session first so that the measured run is not about that.
   await waitForEcho(up);
-  const r = await exchange(up, 2000, { batch: 10, intervalMs: 5 });
+  const r = await exchange(up, 2000, MODERATE_PACE);
   assert.deepEqual(r, { sent: 2000, echoed: 2000 }, client.lines.filter((l) => /discard/.test(l)).join('\n'));
   await server.waitForLine(/socks5: UDP-TUN established.*"mode":"relay"|"mode":"relay".*UDP-TUN established/);
 });
@@ -161,7 +168,7 @@ test('rudp: gost-ts client → real gost server (bind=true): peers reach the tar
   t.after(async () => (await client.stop(), await server.stop(), echo.close()));
   await client.waitForLine(/rudp: bound on the remote node/);
   await waitForEcho(rp);
-  assert.deepEqual(await exchange(rp, 500, { batch: 10, intervalMs: 5 }), { sent: 500, echoed: 500 });
+  assert.deepEqual(await exchange(rp, 500, MODERATE_PACE), { sent: 500, echoed: 500 });
 });
 
 test('rudp: real gost client → gost-ts server (bind=true)', async (t) => {
@@ -177,7 +184,7 @@ test('rudp: real gost client → gost-ts server (bind=true)', async (t) => {
   ]);
   t.after(async () => (await client.stop(), await server.stop(), echo.close()));
   await waitForEcho(rp);
-  assert.deepEqual(await exchange(rp, 500, { batch: 10, intervalMs: 5 }), { sent: 500, echoed: 500 });
+  assert.deepEqual(await exchange(rp, 500, MODERATE_PACE), { sent: 500, echoed: 500 });
 });
 
 for (const serverKind of ['gost', 'gost-ts'] as const) {
