@@ -98,9 +98,10 @@ export interface Connector {
    */
   bind?(conn: Conn, network: 'tcp' | 'udp', address: string, ctx: ConnectContext): Promise<BoundTunnel>;
   /**
-   * UDP through the node at the other end of `conn` (SOCKS5 UDP-TUN): resolves with a datagram
-   * channel whose datagrams each name their own destination. `target`, when the caller has one
-   * fixed destination (udp:// forwarding), lets connectors that need it up front (relay) use it.
+   * UDP through the node at the other end of `conn` (SOCKS5 UDP-TUN, relay's UDP association):
+   * resolves with a datagram channel whose datagrams each name their own destination. `target`,
+   * when the caller has one fixed destination (udp:// forwarding), lets a connector use a channel
+   * to that target alone (relay UDP CONNECT).
    * Connectors without UDP leave it out.
    */
   connectUdp?(conn: Conn, ctx: ConnectContext, target?: string): Promise<PacketConn>;

@@ -18,7 +18,8 @@ const MAX_RETRY_MS = 5000;
 
 /**
  * GOST's `rudp` listener (reverse UDP): the last node of its chain receives UDP on `addr` for us
- * (SOCKS5 UDP-TUN with that port: `gost -L socks5+mws://:8443?bind=true` on the server) and every
+ * (SOCKS5 UDP-TUN with that port, or relay BIND with the UDP flag; the server runs with
+ * `bind=true`) and every
  * remote peer's datagrams come down one tunnel stream; each peer becomes a session for the handler,
  * which forwards it to the target in the URL (`rudp://:5353/127.0.0.1:53`). When the tunnel dies
  * it binds again (1 s, 2 s, 4 s, then every 5 s).

@@ -171,6 +171,15 @@ test('relay BIND|UDP responses: gost-ts answers as the real gost (OK, associatio
   const out = await udpBind(port, '127.0.0.1', 39999, undefined, 'outside bind.allow', 4);
   out.s.destroy();
   assert.equal(out.hex, '01030000');
+
+  // publicAddr replaces the host the OK response names, as for a TCP bind.
+  const pp = await freePort();
+  const pub = await startCli(['-L', `relay://127.0.0.1:${pp}?bind=true&relay.publicAddr=203.0.113.5`]);
+  t.after(() => pub.stop());
+  const bp = await freeUdpPort();
+  const ok = await udpBind(pp, '127.0.0.1', bp, undefined, 'publicAddr', 14);
+  ok.s.destroy();
+  assert.equal(ok.hex, '0100000a' + '02000701' + 'cb007105' + hex16(bp));
   await server.waitForLine(
     /relay: UDP BIND refused.*39999 is not in bind\.allow|39999 is not in bind\.allow.*relay: UDP BIND refused/,
   );
