@@ -81,7 +81,10 @@ export function buildRows(
       }
     }
   }
-  const bulk = new Set(scenarios.filter((s) => s.group === 'bulk').map((s) => s.name));
+  // The forward proxy's bulk scenarios only: the reverse tunnels have CPU rows of their own.
+  const bulk = new Set(
+    scenarios.filter((s) => s.group === 'bulk' && s.tunnel === 'forward').map((s) => s.name),
+  );
   if (bulk.size > 0) {
     const metric = { label: 'all bulk: CPU', unit: 's/GiB', better: 'lower' } as const;
     const rounds = [...new Set(results.map((r) => r.round))];

@@ -21,9 +21,10 @@ import { runLoad } from './load-tool.js';
 import { cpuSeconds, rssBytes } from './proc-stats.js';
 import { LEGEND, buildRows, formatNumber, renderTable } from './report.js';
 import type { Scenario, ScenarioResult } from './scenarios.js';
-import { SCENARIO_GROUPS, cpuPerGiB, scenarios } from './scenarios.js';
+import type { Tunnel } from './scenarios.js';
+import { cpuPerGiB, scenarios, selectScenarios } from './scenarios.js';
 import type { Programs, RunningSetup, SetupName } from './setups.js';
-import { SETUP_NAMES, startSetup, startTarget } from './setups.js';
+import { SETUP_NAMES, hasRtcp, startRtcpSetup, startSetup, startTarget } from './setups.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Pause between scenarios so closed connections are gone before the next one starts (ms). */
@@ -61,18 +62,12 @@ function preparePrograms(): Programs {
 function select(opts: BenchOptions, all: readonly Scenario[]): { setups: SetupName[]; scs: Scenario[] } {
   const isSetup = (t: string): t is SetupName => (SETUP_NAMES as readonly string[]).includes(t);
   const setupTokens = opts.only.filter(isSetup);
-  const scenarioTokens = opts.only.filter((t) => !isSetup(t));
-  for (const t of scenarioTokens) {
-    if (!all.some((s) => s.name === t) && !(SCENARIO_GROUPS as readonly string[]).includes(t)) {
-      throw new Error(`--only: unknown setup or scenario "${t}"`);
-    }
-  }
   return {
     setups: setupTokens.length > 0 ? SETUP_NAMES.filter((s) => setupTokens.includes(s)) : [...SETUP_NAMES],
-    scs:
-      scenarioTokens.length > 0
-        ? all.filter((s) => scenarioTokens.includes(s.name) || scenarioTokens.includes(s.group))
-        : [...all],
+    scs: selectScenarios(
+      all,
+      opts.only.filter((t) => !isSetup(t)),
+    ),
   };
 }
 
@@ -110,7 +105,12 @@ async function measure(
     };
   }
 
-  const args = [...(setup.proxy === undefined ? [] : ['-proxy', setup.proxy]), '-target', target, ...sc.args];
+  const args = [
+    ...(setup.proxy === undefined ? [] : ['-proxy', setup.proxy]),
+    '-target',
+    setup.entry ?? target,
+    ...sc.args,
+  ];
   try {
     const c0 = cpu();
     const load = await runLoad(progs.goPeer, args, sc.timeoutMs, hooks);
@@ -163,13 +163,15 @@ function describe(sc: Scenario, r: ScenarioResult): string {
 /** Starts one setup, runs the scenarios on it in order, and stops it whatever happens. */
 async function runSetup(
   name: SetupName,
+  tunnel: Tunnel,
   mux: 1 | 2,
   scs: readonly Scenario[],
   progs: Programs,
   round: { n: number; of: number },
 ): Promise<ScenarioResult[]> {
   const roundTag = round.of > 1 ? ` round ${String(round.n)}/${String(round.of)}` : '';
-  const tag = `[${name}${name === 'direct' ? '' : ` smux v${String(mux)}`}${roundTag}]`;
+  const via = tunnel === 'forward' ? '' : ` ${tunnel}`;
+  const tag = `[${name}${via}${name === 'direct' ? '' : ` smux v${String(mux)}`}${roundTag}]`;
   const out: ScenarioResult[] = [];
   const fail = (sc: Scenario, error: string): ScenarioResult => ({
     setup: name,
@@ -183,8 +185,14 @@ async function runSetup(
   let setup: RunningSetup | undefined;
   try {
     target = await startTarget(progs);
-    setup = await startSetup(name, progs, mux);
-    log(`${tag} up${setup.proxy === undefined ? '' : `, proxy ${setup.proxy}`}`);
+    setup =
+      tunnel === 'forward'
+        ? await startSetup(name, progs, mux)
+        : await startRtcpSetup(name, tunnel === 'rtcp-socks5' ? 'socks5' : 'relay', progs, target.addr);
+    const at = setup.proxy ?? setup.entry;
+    log(
+      `${tag} up${at === undefined ? '' : `, ${setup.proxy === undefined ? 'published port' : 'proxy'} ${at}`}`,
+    );
     for (const sc of scs) {
       const dead = [setup.client, setup.server, target.child].find((c) => c?.hasExited === true);
       const r =
@@ -239,9 +247,14 @@ async function main(): Promise<void> {
   for (let n = 1; n <= opts.repeat; n++) {
     for (const mux of opts.muxVersions) {
       const todo = mux === 1 ? scs : scs.filter((s) => s.hol);
-      for (const name of setups) {
-        if (todo.length === 0 || (mux === 2 && name === 'direct')) continue;
-        results.push(...(await runSetup(name, mux, todo, progs, { n, of: opts.repeat })));
+      // One setup per tunnel: the forward proxy first, then each reverse tunnel.
+      for (const tunnel of [...new Set(todo.map((s) => s.tunnel))]) {
+        const these = todo.filter((s) => s.tunnel === tunnel);
+        for (const name of setups) {
+          if (mux === 2 && name === 'direct') continue;
+          if (tunnel !== 'forward' && !hasRtcp(name)) continue;
+          results.push(...(await runSetup(name, tunnel, mux, these, progs, { n, of: opts.repeat })));
+        }
       }
     }
   }

@@ -2,10 +2,19 @@
  * The scenarios, their sizes (full and `--quick`) and the table rows each one produces.
  */
 import type { LoadResult } from './load-tool.js';
-import type { SetupName } from './setups.js';
+import type { RtcpKind, SetupName } from './setups.js';
+import { RTCP_KINDS } from './setups.js';
 
 export const SCENARIO_GROUPS = ['bulk', 'rate', 'latency', 'scale'] as const;
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];
+
+/**
+ * Which tunnel a scenario runs through: the forward proxy (HTTP CONNECT port → mws → target) or a
+ * reverse tunnel (published port on the server → bind stream → rtcp client → target).
+ */
+export type Tunnel = 'forward' | `rtcp-${RtcpKind}`;
+/** `--only` tokens that pick tunnels: `rtcp` = both reverse tunnels. */
+export const TUNNEL_TOKENS = ['forward', 'rtcp', ...RTCP_KINDS.map((k) => `rtcp-${k}` as const)] as const;
 
 export interface Scenario {
   /** `--only` key. */
@@ -13,6 +22,7 @@ export interface Scenario {
   group: ScenarioGroup;
   /** Row title prefix. */
   title: string;
+  tunnel: Tunnel;
   /** `go-peer load` arguments besides -proxy/-target. */
   args: string[];
   /** Limit of one run (ms), passed to the load tool as well. */
@@ -68,6 +78,7 @@ export function scenarios(quick: boolean): Scenario[] {
     args: ['-mode', mode, '-size', String(size), '-conns', String(conns)],
     timeoutMs: bulkTimeout,
     hol: false,
+    tunnel: 'forward',
   });
   const latency = (
     name: string,
@@ -85,6 +96,7 @@ export function scenarios(quick: boolean): Scenario[] {
     ]),
     timeoutMs: 60_000,
     hol: true,
+    tunnel: 'forward',
   });
   return [
     // First on fresh processes: the connections a tunnel serves right after it started (JIT cold).
@@ -106,6 +118,7 @@ export function scenarios(quick: boolean): Scenario[] {
       ],
       timeoutMs: 120_000,
       hol: false,
+      tunnel: 'forward',
     },
     bulk('bulk-up', `bulk up 1×${sizeName(single)}`, 'bulk-up', single, 1),
     bulk('bulk-down', `bulk down 1×${sizeName(single)}`, 'bulk-down', single, 1),
@@ -118,6 +131,7 @@ export function scenarios(quick: boolean): Scenario[] {
       args: ['-mode', 'rate', '-count', String(rate), '-concurrency', '50', '-msg', '1024'],
       timeoutMs: 120_000,
       hol: false,
+      tunnel: 'forward',
     },
     latency('latency-idle', 'echo 1K idle', 'none', idleSamples, '10s'),
     latency('latency-down', 'echo 1K + bulk down', 'down', busySamples, busyTime),
@@ -129,8 +143,57 @@ export function scenarios(quick: boolean): Scenario[] {
       args: ['-mode', 'streams', '-count', String(streams), '-concurrency', '100'],
       timeoutMs: 180_000,
       hol: false,
+      tunnel: 'forward',
     },
+    // Reverse tunnels last: the load tool dials the published port, the tunnel carries it back.
+    ...RTCP_KINDS.flatMap((kind): Scenario[] => {
+      const tunnel = `rtcp-${kind}` as const;
+      const title = `rtcp ${kind}:`;
+      return [
+        { ...bulk(`${tunnel}-up`, `${title} bulk up 1×${sizeName(single)}`, 'bulk-up', single, 1), tunnel },
+        {
+          ...bulk(`${tunnel}-down`, `${title} bulk down 1×${sizeName(single)}`, 'bulk-down', single, 1),
+          tunnel,
+        },
+        {
+          name: `${tunnel}-rate`,
+          group: 'rate',
+          title: `${title} rate ${String(rate)} conn ×50`,
+          args: ['-mode', 'rate', '-count', String(rate), '-concurrency', '50', '-msg', '1024'],
+          timeoutMs: 120_000,
+          hol: false,
+          tunnel,
+        },
+      ];
+    }),
   ];
+}
+
+/**
+ * Picks the scenarios `--only` tokens name (tokens that are setups are ignored here). Tunnel tokens
+ * (`forward`, `rtcp`, `rtcp-socks5`, `rtcp-relay`) choose tunnels, scenario and group names choose
+ * within them; with no token of a kind, that kind selects everything. Unknown tokens throw.
+ */
+export function selectScenarios(all: readonly Scenario[], tokens: readonly string[]): Scenario[] {
+  const isTunnel = (t: string): boolean => (TUNNEL_TOKENS as readonly string[]).includes(t);
+  for (const t of tokens) {
+    if (
+      !isTunnel(t) &&
+      !all.some((s) => s.name === t) &&
+      !(SCENARIO_GROUPS as readonly string[]).includes(t)
+    ) {
+      throw new Error(`--only: unknown setup, scenario or tunnel "${t}"`);
+    }
+  }
+  const tunnels = tokens.filter(isTunnel);
+  const names = tokens.filter((t) => !isTunnel(t));
+  return all.filter(
+    (s) =>
+      (tunnels.length === 0 ||
+        tunnels.includes(s.tunnel) ||
+        (tunnels.includes('rtcp') && s.tunnel !== 'forward')) &&
+      (names.length === 0 || names.includes(s.name) || names.includes(s.group)),
+  );
 }
 
 function sizeName(bytes: number): string {

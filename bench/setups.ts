@@ -19,8 +19,9 @@
  * it. Only the smux version can be changed, on both ends at once. The real GOST is the reference;
  * the go-peer pair (GOST's libraries without GOST's handlers, chain and logging) is a second one.
  */
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Child } from './children.js';
 import { NODE_STDIN_GUARD, spawnChild } from './children.js';
 
@@ -61,8 +62,13 @@ export interface Programs {
 /** A started setup. `stop()` ends its processes; it is safe to call more than once. */
 export interface RunningSetup {
   name: SetupName;
-  /** HOST:PORT of the HTTP CONNECT proxy; undefined for direct. */
+  /** HOST:PORT of the HTTP CONNECT proxy; undefined for direct and for reverse tunnels. */
   proxy: string | undefined;
+  /**
+   * Reverse tunnels: the published HOST:PORT the load tool dials instead of the target (the server
+   * end listens there and sends each connection back through the tunnel to the target).
+   */
+  entry?: string;
   /** The proxy-side process (holds the app connections). */
   client: Child | undefined;
   /** The server-side process (dials the target). */
@@ -248,4 +254,123 @@ function waitGostTsListen(child: Child): Promise<string> {
     }
     return first.slice(first.lastIndexOf('@') + 1);
   }, READY_TIMEOUT_MS);
+}
+
+/**
+ * The reverse tunnels (`rtcp`) measured beside the forward proxy: the server end listens on
+ * `socks5+mws` or `relay+mws` with `bind=true`; the client end runs `-L rtcp://PUB/TARGET -F
+ * PROTO+mws://SERVER`, so the server publishes PUB and every connection made there comes back
+ * through one bind stream (TLS-wrapped for socks5, GOST's method 0x80, then an smux session inside
+ * it) to the client, which dials the target. Defaults everywhere, as a user runs them.
+ */
+export const RTCP_KINDS = ['socks5', 'relay'] as const;
+export type RtcpKind = (typeof RTCP_KINDS)[number];
+
+/** The setups that have a reverse variant: direct and the pairs of gost-ts and GOST (go-peer has no bind). */
+export const RTCP_SETUPS = [
+  'direct',
+  'gost-ts',
+  'gost',
+  'ts-to-gost',
+  'gost-to-ts',
+] as const satisfies readonly SetupName[];
+
+export function hasRtcp(name: SetupName): boolean {
+  return (RTCP_SETUPS as readonly SetupName[]).includes(name);
+}
+
+/**
+ * Starts the reverse variant of a setup for `kind` towards `target` (HOST:PORT) and waits until an
+ * echo goes through the published port. `direct` starts nothing: the load tool dials the target.
+ */
+export async function startRtcpSetup(
+  name: SetupName,
+  kind: RtcpKind,
+  progs: Programs,
+  target: string,
+): Promise<RunningSetup> {
+  const started: Child[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(started.map((c) => c.stop()));
+  };
+  const track = (c: Child): Child => {
+    started.push(c);
+    return c;
+  };
+  try {
+    if (name === 'direct') return { name, proxy: undefined, client: undefined, server: undefined, stop };
+    if (!hasRtcp(name)) throw new Error(`${name} has no reverse tunnel`);
+    const side = SIDES[name];
+    const listen = (addr: string): string => `${kind}+mws://${addr}?path=${WS_PATH}&bind=true`;
+    let server: Child;
+    let serverAddr: string;
+    if (side.server === 'ts') {
+      server = track(startGostTs(progs, 'ts-server', ['-L', listen('127.0.0.1:0')]));
+      serverAddr = await waitGostTsListen(server);
+    } else {
+      serverAddr = `127.0.0.1:${String(await freePort())}`;
+      server = track(startGost(progs, 'gost-server', ['-L', listen(serverAddr)]));
+      await waitGostListen(server);
+    }
+    const entry = `127.0.0.1:${String(await freePort())}`;
+    const args = ['-L', `rtcp://${entry}/${target}`, '-F', `${kind}+mws://${serverAddr}?path=${WS_PATH}`];
+    const client = track(
+      side.client === 'ts' ? startGostTs(progs, 'ts-client', args) : startGost(progs, 'gost-client', args),
+    );
+    await waitEcho(entry, [server, client]);
+    // Both ends log per connection (GOST at info, gost-ts for binds): drain it unread from now on.
+    server.muteOutput();
+    client.muteOutput();
+    return { name, proxy: undefined, entry, client, server, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** How often the published port is tried while the tunnel comes up (ms). */
+const ENTRY_POLL_MS = 100;
+
+/**
+ * Waits until one echo round trip succeeds through `entry` (the bind reached the server and the
+ * client dials the target), within READY_TIMEOUT_MS; fails early if a process exits.
+ */
+async function waitEcho(entry: string, procs: readonly Child[]): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = 'no attempt';
+  while (Date.now() < deadline) {
+    const dead = procs.find((c) => c.hasExited);
+    if (dead !== undefined) throw new Error(`${dead.name}: exited\n${dead.tail()}`);
+    try {
+      await echoOnce(entry);
+      return;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(ENTRY_POLL_MS);
+  }
+  throw new Error(`reverse tunnel: no echo through ${entry} after ${String(READY_TIMEOUT_MS)} ms (${last})`);
+}
+
+/** One echo through `addr` to a `go-peer target` (header 'E' + size 0, then 4 bytes back). */
+function echoOnce(addr: string): Promise<void> {
+  const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
+  const probe = Buffer.from('ping');
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, host);
+    let got = 0;
+    const done = (err?: Error): void => {
+      sock.destroy();
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    sock.setTimeout(2000, () => done(new Error('no echo within 2 s')));
+    sock.once('error', done);
+    sock.once('close', () => done(new Error(`closed after ${String(got)} echoed bytes`)));
+    sock.on('data', (b: Buffer) => {
+      got += b.length;
+      if (got >= probe.length) done();
+    });
+    sock.write(Buffer.concat([Buffer.from('E'), Buffer.alloc(8), probe]));
+  });
 }

@@ -5,9 +5,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { runLoad } from '../../bench/load-tool.js';
-import { SETUP_NAMES, SIDES, startSetup, startTarget } from '../../bench/setups.js';
+import {
+  RTCP_KINDS,
+  RTCP_SETUPS,
+  SETUP_NAMES,
+  SIDES,
+  startRtcpSetup,
+  startSetup,
+  startTarget,
+} from '../../bench/setups.js';
 import type { SetupName } from '../../bench/setups.js';
-import { scenarios } from '../../bench/scenarios.js';
+import { scenarios, selectScenarios } from '../../bench/scenarios.js';
 import { ensureGost } from '../helpers/gost.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -65,4 +73,54 @@ for (const name of ['gost', 'ts-to-gost', 'gost-to-ts'] as const satisfies reado
     assert.equal(setup.client?.hasExited, true, 'client process still running');
     assert.equal(setup.server?.hasExited, true, 'server process still running');
   });
+}
+
+test('every reverse tunnel gets bulk up, bulk down and a rate; --only picks tunnels and scenarios', () => {
+  const all = scenarios(true);
+  const names = (tokens: string[]): string[] => selectScenarios(all, tokens).map((s) => s.name);
+  assert.deepEqual(names(['rtcp']), [
+    'rtcp-socks5-up',
+    'rtcp-socks5-down',
+    'rtcp-socks5-rate',
+    'rtcp-relay-up',
+    'rtcp-relay-down',
+    'rtcp-relay-rate',
+  ]);
+  assert.deepEqual(names(['rtcp-relay', 'rate']), ['rtcp-relay-rate']);
+  assert.deepEqual(names(['forward', 'rate']), ['rate-cold', 'rate']);
+  assert.equal(names([]).length, all.length);
+  assert.throws(() => names(['rtcp-quic']), /unknown setup, scenario or tunnel "rtcp-quic"/);
+  assert.ok(!(RTCP_SETUPS as readonly string[]).includes('go-pair'), 'go-peer has no bind');
+});
+
+// Real processes: the published port carries short echo connections and one bulk transfer each way
+// to the target, for every pair and both protocols, as the benchmark drives them.
+for (const kind of RTCP_KINDS) {
+  for (const name of RTCP_SETUPS.filter((s) => s !== 'direct')) {
+    test(`bench reverse setup ${name} over ${kind}: the published port reaches the target; stop() ends both ends`, async () => {
+      const progs = programs();
+      const target = await startTarget(progs);
+      let setup: Awaited<ReturnType<typeof startRtcpSetup>> | undefined;
+      try {
+        setup = await startRtcpSetup(name, kind, progs, target.addr);
+        assert.equal(setup.proxy, undefined);
+        assert.ok(setup.entry !== undefined && setup.entry !== target.addr, 'no published port');
+        const load = (args: string[]): ReturnType<typeof runLoad> =>
+          runLoad(progs.goPeer, ['-target', setup?.entry ?? '', '-warmup', '1', ...args], 30_000);
+        const rate = await load(['-mode', 'rate', '-rate-warmup', '0', '-count', '20']);
+        assert.equal(rate.errors, 0, `rate errors: ${rate.firstError ?? ''}`);
+        assert.equal(rate.ops, 20);
+        for (const mode of ['bulk-up', 'bulk-down']) {
+          const bulk = await load(['-mode', mode, '-size', String(1 << 20)]);
+          assert.equal(bulk.errors, 0, `${mode} errors: ${bulk.firstError ?? ''}`);
+          assert.equal(bulk.bytes, 1 << 20, `${mode}: bytes moved`);
+        }
+      } finally {
+        await setup?.stop();
+        await target.child.stop();
+      }
+      assert.equal(setup.client?.hasExited, true, 'rtcp client still running');
+      assert.equal(setup.server?.hasExited, true, 'bind server still running');
+    });
+  }
 }
