@@ -52,7 +52,8 @@ function preparePrograms(): Programs {
   const progs = {
     goPeer: join(ROOT, '.cache/go-peer/go-peer'),
     gost: join(ROOT, '.cache/gost/gost'),
-    gostTs: join(ROOT, 'dist/cli/main.js'),
+    // Another build of gost-ts (e.g. of an older commit) to compare against, in the same conditions.
+    gostTs: process.env.BENCH_GOST_TS ?? join(ROOT, 'dist/cli/main.js'),
   };
   if (!existsSync(progs.gostTs)) throw new Error(`${progs.gostTs} is missing: run npm run build`);
   return progs;

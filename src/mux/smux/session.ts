@@ -123,8 +123,11 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
   private readonly carrier: Duplex;
   private readonly frameWriter: FrameWriter | undefined;
   private readonly byteSource: ByteSource | undefined;
-  /** Header of the PSH being sent; FrameWriter copies it, the fallback path joins it. */
-  private readonly pshHeader = Buffer.allocUnsafe(HEADER_SIZE);
+  /**
+   * Header of the PSH being sent, with room for a nested session's frame header after it (see
+   * SmuxStream.writeFrame); FrameWriter copies it, the fallback path joins it.
+   */
+  private readonly pshHeader = Buffer.allocUnsafe(2 * HEADER_SIZE);
   private readonly acceptStreams: boolean;
   private readonly maxStreams: number;
   private readonly maxPendingStreams: number;
@@ -165,7 +168,14 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
 
   constructor(carrier: Duplex, opts: SmuxSessionOptions) {
     super();
-    this.config = Object.freeze(resolveSmuxConfig(opts));
+    // Nested in another session's stream (a multiplexed bind, no TLS between): frames no larger
+    // than what fills one outer frame with their header, so neither end splits or joins them. Frame
+    // size is only the sender's chunking: any peer reads any size.
+    const config = resolveSmuxConfig(opts);
+    if (carrier instanceof SmuxStream && carrier.maxFramePayload > HEADER_SIZE) {
+      config.maxFrameSize = Math.min(config.maxFrameSize, carrier.maxFramePayload - HEADER_SIZE);
+    }
+    this.config = Object.freeze(config);
     this.isClient = opts.client;
     this.carrier = carrier;
     const fw = carrier as Duplex & Partial<FrameWriter>;
@@ -178,6 +188,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     this.pendingUntilRequest = opts.pendingUntil === 'request';
     this.streamOpts = {
       highWaterMark: opts.streamHighWaterMark ?? 65_536,
+      maxFramePayload: this.config.maxFrameSize,
       remoteAddress: opts.remoteAddress,
       remotePort: opts.remotePort,
       localAddress: opts.localAddress,
@@ -530,12 +541,17 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
     if (stream.awaitingData && !stream.detached) this.dataArrived(stream);
   }
 
-  streamWrite(stream: SmuxStream, chunk: Buffer, cb: (err?: Error | null) => void): void {
+  streamWrite(stream: SmuxStream, chunk: Buffer, cb: (err?: Error | null) => void, head?: Buffer): void {
     // A reply means the request was read.
     if (stream.awaitingData) this.dataArrived(stream);
     if (this.closed || stream.detached) {
       cb(new TunnelError('ERR_SMUX_SESSION_CLOSED', 'smux: session is closed', { cause: this.closedWith }));
       return;
+    }
+    if (head !== undefined && head.length > 0) {
+      // The head travels in the header buffer of the first frame, which must also carry a byte of the chunk.
+      if (head.length <= HEADER_SIZE && head.length < this.config.maxFrameSize) stream.pendingHead = head;
+      else chunk = Buffer.concat([head, chunk]);
     }
     if (chunk.length === 0) {
       cb();
@@ -586,6 +602,7 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
 
   private clearPending(stream: SmuxStream): void {
     stream.pendingChunk = null;
+    stream.pendingHead = null;
     stream.pendingCb = null;
     stream.pendingOffset = 0;
   }
@@ -705,17 +722,23 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
         if (stream === undefined) break;
         const chunk = stream.pendingChunk;
         if (chunk === null || stream.detached) continue;
-        const room = this.windowLeft(stream);
+        const inner = stream.pendingHead;
+        const extra = inner === null ? 0 : inner.length;
+        const room = this.windowLeft(stream) - extra;
         if (room <= 0) {
           if (stream.peerFin) this.armFinWindowWait(stream);
           continue; // resumed by the next UPD
         }
-        const n = Math.min(this.config.maxFrameSize, chunk.length - stream.pendingOffset, room);
+        const n = Math.min(this.config.maxFrameSize - extra, chunk.length - stream.pendingOffset, room);
         const start = stream.pendingOffset;
-        writeHeader(this.pshHeader, 0, this.config.version, CMD_PSH, n, stream.id);
-        this.writeCarrier(this.pshHeader, chunk.subarray(start, start + n));
-        stream.numWritten = (stream.numWritten + n) >>> 0;
-        stream.bytesWritten += n;
+        writeHeader(this.pshHeader, 0, this.config.version, CMD_PSH, extra + n, stream.id);
+        if (inner !== null) {
+          inner.copy(this.pshHeader, HEADER_SIZE);
+          stream.pendingHead = null;
+        }
+        this.writeCarrier(this.pshHeader.subarray(0, HEADER_SIZE + extra), chunk.subarray(start, start + n));
+        stream.numWritten = (stream.numWritten + extra + n) >>> 0;
+        stream.bytesWritten += extra + n;
         stream.pendingOffset += n;
         if (stream.pendingOffset >= chunk.length) {
           (done ??= []).push(stream.pendingCb as (err?: Error | null) => void);

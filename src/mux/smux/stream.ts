@@ -5,7 +5,8 @@ export const INITIAL_PEER_WINDOW = 262_144;
 
 /** What a stream needs from its session (implemented by SmuxSession). */
 export interface StreamEngine {
-  streamWrite(stream: SmuxStream, chunk: Buffer, cb: (err?: Error | null) => void): void;
+  /** `head` (a nested session's frame header) goes on the wire right before `chunk`, in its first frame. */
+  streamWrite(stream: SmuxStream, chunk: Buffer, cb: (err?: Error | null) => void, head?: Buffer): void;
   streamFinal(stream: SmuxStream): void;
   streamRead(stream: SmuxStream): void;
   streamDestroyed(stream: SmuxStream): void;
@@ -15,6 +16,8 @@ export interface StreamEngine {
 export interface SmuxStreamOptions {
   /** Readable/writable high-water marks in bytes. */
   highWaterMark: number;
+  /** The session's largest PSH payload (`maxFrameSize`). */
+  maxFramePayload: number;
   remoteAddress?: string | undefined;
   remotePort?: number | undefined;
   localAddress?: string | undefined;
@@ -49,6 +52,8 @@ export class SmuxStream extends Duplex {
   remotePort: number | undefined;
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
+  /** The largest payload one frame of this stream's session carries. */
+  readonly maxFramePayload: number;
 
   /** @internal Received frames not yet pushed to the readable side. */
   recvQueue: Buffer[] = [];
@@ -73,6 +78,8 @@ export class SmuxStream extends Duplex {
   pendingChunk: Buffer | null = null;
   pendingOffset = 0;
   pendingCb: ((err?: Error | null) => void) | null = null;
+  /** @internal A nested frame header to send in front of pendingChunk (see writeFrame). */
+  pendingHead: Buffer | null = null;
   /** @internal v2: pending deadline for a window update after the peer's FIN. */
   finWindowTimer: NodeJS.Timeout | undefined = undefined;
   /** @internal Whether the stream sits in the session's send rotation. */
@@ -90,6 +97,8 @@ export class SmuxStream extends Duplex {
   readSinceUpd = 0;
 
   private readonly engine: StreamEngine;
+  /** Headers given to writeFrame, keyed by the body written after them. */
+  private frameHeads: WeakMap<Buffer, Buffer> | undefined;
 
   constructor(engine: StreamEngine, id: number, opts: SmuxStreamOptions) {
     super({
@@ -103,6 +112,7 @@ export class SmuxStream extends Duplex {
     this.remotePort = opts.remotePort;
     this.localAddress = opts.localAddress;
     this.localPort = opts.localPort;
+    this.maxFramePayload = opts.maxFramePayload;
     // A stream killed with its session errors out; an owner that did not listen must not crash the
     // process for it. Owners attach their own listeners (pipeline does) and still see the error.
     this.on('error', noop);
@@ -120,8 +130,26 @@ export class SmuxStream extends Duplex {
     this.engine.streamRead(this);
   }
 
+  /**
+   * FrameWriter for a session nested in this stream (a multiplexed bind): `head` + `body` go out as
+   * bytes of this stream like `write(Buffer.concat([head, body]))`, without joining them: the head
+   * rides beside the body through the Writable queue and is copied into the header of the body's
+   * first frame. `head` may be reused once this returns. False means wait for 'drain'.
+   */
+  writeFrame(head: Buffer, body?: Buffer): boolean {
+    if (body === undefined || body.length === 0) return this.write(Buffer.from(head));
+    (this.frameHeads ??= new WeakMap()).set(body, Buffer.from(head));
+    return this.write(body);
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.engine.streamWrite(this, chunk, cb);
+    const head = this.frameHeads?.get(chunk);
+    if (head === undefined) {
+      this.engine.streamWrite(this, chunk, cb);
+      return;
+    }
+    this.frameHeads?.delete(chunk);
+    this.engine.streamWrite(this, chunk, cb, head);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
