@@ -168,11 +168,12 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
 
   constructor(carrier: Duplex, opts: SmuxSessionOptions) {
     super();
-    // Nested in another session's stream (a multiplexed bind, no TLS between): frames no larger
+    // Nested in another session's stream (a multiplexed bind, no TLS between): v1 frames no larger
     // than what fills one outer frame with their header, so neither end splits or joins them. Frame
-    // size is only the sender's chunking: any peer reads any size.
+    // size is only the sender's chunking: any peer reads any size. Not in v2, where the 64 KiB
+    // stream window would then end each round in a sliver of a frame.
     const config = resolveSmuxConfig(opts);
-    if (carrier instanceof SmuxStream && carrier.maxFramePayload > HEADER_SIZE) {
+    if (config.version === 1 && carrier instanceof SmuxStream && carrier.maxFramePayload > HEADER_SIZE) {
       config.maxFrameSize = Math.min(config.maxFrameSize, carrier.maxFramePayload - HEADER_SIZE);
     }
     this.config = Object.freeze(config);
