@@ -127,7 +127,8 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
    * Header of the PSH being sent, with room for a nested session's frame header after it (see
    * SmuxStream.writeFrame); FrameWriter copies it, the fallback path joins it.
    */
-  private readonly pshHeader = Buffer.allocUnsafe(2 * HEADER_SIZE);
+  private readonly pshHeaderWide = Buffer.allocUnsafe(2 * HEADER_SIZE);
+  private readonly pshHeader = this.pshHeaderWide.subarray(0, HEADER_SIZE);
   private readonly acceptStreams: boolean;
   private readonly maxStreams: number;
   private readonly maxPendingStreams: number;
@@ -733,11 +734,13 @@ export class SmuxSession extends EventEmitter<SmuxSessionEvents> implements Stre
         const n = Math.min(this.config.maxFrameSize - extra, chunk.length - stream.pendingOffset, room);
         const start = stream.pendingOffset;
         writeHeader(this.pshHeader, 0, this.config.version, CMD_PSH, extra + n, stream.id);
+        let head = this.pshHeader;
         if (inner !== null) {
-          inner.copy(this.pshHeader, HEADER_SIZE);
+          inner.copy(this.pshHeaderWide, HEADER_SIZE);
+          head = this.pshHeaderWide.subarray(0, HEADER_SIZE + extra);
           stream.pendingHead = null;
         }
-        this.writeCarrier(this.pshHeader.subarray(0, HEADER_SIZE + extra), chunk.subarray(start, start + n));
+        this.writeCarrier(head, chunk.subarray(start, start + n));
         stream.numWritten = (stream.numWritten + extra + n) >>> 0;
         stream.bytesWritten += extra + n;
         stream.pendingOffset += n;
