@@ -1,5 +1,5 @@
 /** Command line of the benchmark runner. */
-import { SCENARIO_GROUPS } from './scenarios.js';
+import { SCENARIO_GROUPS, TUNNEL_TOKENS } from './scenarios.js';
 import { SETUP_NAMES } from './setups.js';
 
 export interface BenchOptions {
@@ -20,11 +20,14 @@ export const USAGE = `usage: npm run bench -- [--quick] [--json] [--only NAME[,N
 
   --quick            small sizes (64 MiB bulk, 500 connections, 1,000 streams): about a minute
   --json             print only the JSON document on stdout (it is always saved to bench-results/)
-  --only NAMES       run only these setups and/or scenarios (repeatable, comma-separated):
+  --only NAMES       run only these setups, tunnels and/or scenarios (repeatable, comma-separated;
+                     scenarios and groups pick within the tunnels picked):
                        setups:    ${SETUP_NAMES.join(', ')}
+                       tunnels:   ${TUNNEL_TOKENS.join(', ')}
                        groups:    ${SCENARIO_GROUPS.join(', ')}
                        scenarios: rate-cold, bulk-up, bulk-down, bulk8-up, bulk8-down, rate,
-                                  latency-idle, latency-down, latency-up, scale
+                                  latency-idle, latency-down, latency-up, scale,
+                                  rtcp-socks5-up, rtcp-socks5-down, rtcp-socks5-rate (and relay)
   --mux-version 2    also run the latency scenarios with smux v2 on both ends (head-of-line
                      comparison); everything else always runs with v1, GOST's default
   --repeat N         run everything N times (1-9, fresh processes each round) and show each

@@ -18,6 +18,8 @@
  * keeps its default logging (info: a few JSON lines per connection on each side), as a user runs
  * it. Only the smux version can be changed, on both ends at once. The real GOST is the reference;
  * the go-peer pair (GOST's libraries without GOST's handlers, chain and logging) is a second one.
+ *
+ * The reverse tunnels (`startRtcpSetup`, below) reuse the names of the gost-ts, GOST and mixed pairs.
  */
 import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';

@@ -1,13 +1,17 @@
 /**
  * An smux session nested in a stream of another (GOST's multiplexed bind without TLS, as relay runs
  * it): data arrives intact both ways, and (v1) each inner frame travels in exactly one outer frame —
- * the inner header written beside its payload, not joined to it, and no inner frame split in two.
+ * the inner header written beside its payload, not joined to it, and no inner frame split in two;
+ * through TLS inside the stream (socks5's method 0x80), in two whole TLS records.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { generateSelfSignedCertificate } from '../../../src/common/tls-server.js';
 import {
   CMD_PSH,
   FrameDecoder,
@@ -16,6 +20,9 @@ import {
   type SmuxStream,
 } from '../../../src/mux/smux/index.js';
 import { bounded, readAll, socketPair } from '../../helpers/net.js';
+
+/** An outer session's largest frame payload (xtaci's default, ours too). */
+const outerSizeLimit = 32_768;
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -26,7 +33,9 @@ function tapReads(sock: net.Socket): Buffer[] {
   return seen;
 }
 
-async function nested(version: 1 | 2) {
+type Wrap = (a: SmuxStream, b: SmuxStream) => Promise<[Duplex, Duplex]>;
+
+async function nested(version: 1 | 2, wrap?: Wrap) {
   const [a, b] = await socketPair();
   const wire = tapReads(b);
   const outerClient = new SmuxSession(a, { client: true, version });
@@ -37,9 +46,10 @@ async function nested(version: 1 | 2) {
   const [carrierB] = await bounded(accepted, 5000, 'outer stream');
   await bounded(once(carrierB, 'readable'), 5000, 'first outer byte');
   carrierB.read(1);
+  const [innerA, innerB] = wrap === undefined ? [carrierA, carrierB] : await wrap(carrierA, carrierB);
   // Roles as in GOST's bind: the server end opens the inner streams.
-  const innerClient = new SmuxSession(carrierA, { client: true, version });
-  const innerServer = new SmuxSession(carrierB, { client: false, version });
+  const innerClient = new SmuxSession(innerA, { client: true, version });
+  const innerServer = new SmuxSession(innerB, { client: false, version });
   const close = (): void => {
     innerClient.close();
     innerServer.close();
@@ -93,3 +103,60 @@ for (const version of [1] as const) {
     assert.ok(innerPsh >= (1 << 20) / innerClient.config.maxFrameSize, `only ${innerPsh} inner data frames`);
   });
 }
+
+/** TLS on the two ends of the outer stream, as socks5's method 0x80 puts it there. */
+const tlsWrap: Wrap = async (a, b) => {
+  const pair = await generateSelfSignedCertificate({ commonName: 'gost.run', validity: 86_400_000 });
+  const server = new tls.TLSSocket(b, {
+    isServer: true,
+    secureContext: tls.createSecureContext({ cert: pair.cert, key: pair.key }),
+  });
+  const client = tls.connect({ socket: a, rejectUnauthorized: false });
+  await bounded(
+    Promise.all([once(server, 'secure'), once(client, 'secureConnect')]),
+    10_000,
+    'TLS handshake in the stream',
+  );
+  return [client, server];
+};
+
+test('v1 through TLS in the outer stream: each inner frame is two TLS records in one outer frame', async (t) => {
+  const { innerClient, innerServer, carrierA, wire, close } = await nested(1, tlsWrap);
+  t.after(close);
+  assert.ok(innerClient.config.maxFrameSize < 2 * 16_384 - HEADER_SIZE, 'frame not sized for TLS');
+  const sink = new Promise<number>((resolve) =>
+    innerServer.on('stream', (st: SmuxStream) => void readAll(st).then((b) => resolve(b.length))),
+  );
+  const size = 32 * innerClient.config.maxFrameSize;
+  const s = innerClient.openStream();
+  s.end(randomBytes(size));
+  assert.equal(await bounded(sink, 20_000, 'inner upload over TLS'), size);
+
+  // Ciphertext of a full inner frame: one outer PSH, never one plus a sliver.
+  const outer = new FrameDecoder(1);
+  for (const chunk of wire) outer.push(chunk);
+  const sizes: number[] = [];
+  for (let f = outer.next(); f !== undefined; f = outer.next()) {
+    if (f.cmd === CMD_PSH && f.sid === carrierA.id) sizes.push(f.data.length);
+  }
+  const full = sizes.filter((n) => n > innerClient.config.maxFrameSize);
+  assert.ok(
+    full.length >= 30,
+    `only ${full.length} outer frames carry a whole inner frame: ${sizes.join(',')}`,
+  );
+  assert.ok(
+    full.every((n) => n <= outerSizeLimit),
+    `an inner frame's records overflow an outer frame: ${full.join(',')}`,
+  );
+  const slivers = sizes.filter((n) => n < 100);
+  assert.ok(slivers.length < 8, `${slivers.length} sliver frames beside the full ones: ${sizes.join(',')}`);
+});
+
+test('v2 keeps the configured frame size inside a stream and through TLS (windows cut frames anyway)', async (t) => {
+  const plain = await nested(2);
+  t.after(plain.close);
+  assert.equal(plain.innerClient.config.maxFrameSize, 32_768);
+  const wrapped = await nested(2, tlsWrap);
+  t.after(wrapped.close);
+  assert.equal(wrapped.innerClient.config.maxFrameSize, 32_768);
+});
