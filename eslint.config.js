@@ -25,6 +25,17 @@ export default tseslint.config(
     },
   },
   {
+    // The heap probe preloaded into processes under endurance tests: plain CommonJS for Node.
+    files: ['test/helpers/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'commonjs',
+      parserOptions: { projectService: false, project: null },
+      globals: { require: 'readonly', process: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // node:test's describe/it return promises the runner itself awaits.
     files: ['test/**'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },

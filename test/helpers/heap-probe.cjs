@@ -1,0 +1,31 @@
+// Preloaded (`node --require`) into a gost-ts process under an endurance test, through
+// NODE_OPTIONS. It changes nothing until the process gets SIGUSR2; then it collects garbage (a full
+// GC, twice, so that weak callbacks and finalizers have run) and prints one stderr line
+// `heap-probe <n> <json>` with the heap used after that GC, RSS, open descriptors and the active
+// libuv handles/requests by type. gost-ts itself does not handle SIGUSR2.
+'use strict';
+const v8 = require('node:v8');
+const vm = require('node:vm');
+const fs = require('node:fs');
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+let n = 0;
+
+process.on('SIGUSR2', () => {
+  gc();
+  gc();
+  n += 1;
+  const mem = process.memoryUsage();
+  const resources = {};
+  for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
+  const line = {
+    heapUsed: mem.heapUsed,
+    external: mem.external,
+    arrayBuffers: mem.arrayBuffers,
+    rss: mem.rss,
+    fds: fs.readdirSync('/proc/self/fd').length,
+    resources,
+  };
+  process.stderr.write(`heap-probe ${n} ${JSON.stringify(line)}\n`);
+});
