@@ -1,18 +1,37 @@
+import { heapSample, probeEnv, type HeapSample } from '../helpers/heap-probe.js';
 import { NsProcess, Topology } from './netns.js';
 
-/** Keepalive of both tunnel ends in the matrix: NOP every 500 ms, dead after 2 s of silence. */
+/** Keepalive of both tunnel ends in the matrix by default: NOP every 500 ms, dead after 2 s of silence. */
 export const KEEPALIVE_INTERVAL_MS = 500;
 export const KEEPALIVE_TIMEOUT_MS = 2000;
-const MUX = `muxKeepAliveInterval=${KEEPALIVE_INTERVAL_MS}ms&muxKeepAliveTimeout=${KEEPALIVE_TIMEOUT_MS}ms`;
 const TUNNEL_PORT = 8443;
 const PROXY_PORT = 8080;
 
-/** The faults that need the network between the two ends. */
+/** The faults that need the network between the two ends (the far end is a gost-ts server). */
 export const NETWORK_FAULTS = ['link-down', 'drop', 'freeze', 'kill', 'reset'] as const;
+/** The faults a network cannot make (the far end is a raw WebSocket peer, ns-agent.ts rawws). */
+export const WS_FAULTS = ['close-frame', 'keepalive-expiry'] as const;
+export const FAULTS = [...NETWORK_FAULTS, ...WS_FAULTS] as const;
 export type NetworkFault = (typeof NETWORK_FAULTS)[number];
+export type WsFault = (typeof WS_FAULTS)[number];
+export type Fault = NetworkFault | WsFault;
+
+/** Which far end a fault needs. */
+export function peerFor(fault: Fault): 'gost-ts' | 'raw-ws' {
+  return (WS_FAULTS as readonly string[]).includes(fault) ? 'raw-ws' : 'gost-ts';
+}
+
+export interface BenchOptions {
+  /** The far end: a gost-ts server (network faults) or a raw WebSocket peer (WebSocket faults). */
+  peer?: 'gost-ts' | 'raw-ws';
+  keepaliveIntervalMs?: number;
+  keepaliveTimeoutMs?: number;
+  /** Preload the heap probe into the gost-ts processes (heap after GC, active handles). */
+  probe?: boolean;
+}
 
 export interface CycleResult {
-  fault: NetworkFault;
+  fault: Fault;
   /** How each application download ended. */
   endings: string[];
   /** ms from the fault to the last download's end. */
@@ -22,45 +41,59 @@ export interface CycleResult {
 }
 
 /**
- * gost-ts client (namespace C, HTTP proxy on 127.0.0.1:8080, plus the application) and gost-ts
- * server (namespace S, mws on 10.254.N.1:8443, plus an endless-download target), joined by a veth.
+ * gost-ts client (namespace C, HTTP proxy on 127.0.0.1:8080, plus the application) and, in
+ * namespace S on 10.254.N.1:8443, either a gost-ts server (mws, plus an endless-download target)
+ * or a raw WebSocket peer that serves downloads itself; joined by a veth.
  */
 export class FaultBench {
   readonly topo: Topology;
+  readonly peer: 'gost-ts' | 'raw-ws';
+  readonly keepaliveTimeoutMs: number;
+  /** The gost-ts server (peer 'gost-ts') or the raw WebSocket peer (peer 'raw-ws'). */
   server!: NsProcess;
   client!: NsProcess;
-  private source!: NsProcess;
+  private source?: NsProcess;
   private app!: NsProcess;
-  private sourcePort = 0;
+  private target = 'origin.test:80';
+  private readonly mux: string;
+  private readonly nopMs: number;
+  private readonly env: NodeJS.ProcessEnv | undefined;
 
-  private constructor() {
+  private constructor(o: BenchOptions) {
+    this.peer = o.peer ?? 'gost-ts';
+    this.nopMs = o.keepaliveIntervalMs ?? KEEPALIVE_INTERVAL_MS;
+    this.keepaliveTimeoutMs = o.keepaliveTimeoutMs ?? KEEPALIVE_TIMEOUT_MS;
+    this.mux = `muxKeepAliveInterval=${this.nopMs}ms&muxKeepAliveTimeout=${this.keepaliveTimeoutMs}ms`;
+    this.env = o.probe === true ? probeEnv() : undefined;
     this.topo = new Topology();
   }
 
-  static async start(): Promise<FaultBench> {
-    const b = new FaultBench();
+  static async start(o: BenchOptions = {}): Promise<FaultBench> {
+    const b = new FaultBench(o);
     try {
-      b.source = NsProcess.agent(b.topo.server, ['source', b.topo.serverIp]);
-      const [ready] = await b.source.event('ready', 0, 20_000);
-      b.sourcePort = Number(ready?.['port']);
+      if (b.peer === 'gost-ts') {
+        b.source = NsProcess.agent(b.topo.server, ['source', b.topo.serverIp]);
+        const [ready] = await b.source.event('ready', 0, 20_000);
+        b.target = `${b.topo.serverIp}:${Number(ready?.['port'])}`;
+      }
       await b.startServer();
-      b.client = NsProcess.cli(b.topo.client, [
-        ...(process.env['GTSF_DEBUG'] !== undefined ? ['-D'] : []),
-        '-L',
-        `http://127.0.0.1:${PROXY_PORT}`,
-        '-F',
-        `http+mws://${b.topo.serverIp}:${TUNNEL_PORT}?path=/ws&${MUX}`,
-      ]);
+      b.client = NsProcess.cli(
+        b.topo.client,
+        [
+          ...(process.env['GTSF_DEBUG'] !== undefined ? ['-D'] : []),
+          '-L',
+          `http://127.0.0.1:${PROXY_PORT}`,
+          '-F',
+          `http+mws://${b.topo.serverIp}:${TUNNEL_PORT}?path=/ws&${b.mux}`,
+        ],
+        b.env,
+      );
       await b.client.waitFor(
         () => b.client.lines.some((l) => l.includes('gost-ts started')),
         20_000,
         'the client',
       );
-      b.app = NsProcess.agent(b.topo.client, [
-        'app',
-        `127.0.0.1:${PROXY_PORT}`,
-        `${b.topo.serverIp}:${b.sourcePort}`,
-      ]);
+      b.app = NsProcess.agent(b.topo.client, ['app', `127.0.0.1:${PROXY_PORT}`, b.target]);
       await b.app.event('ready', 0, 20_000);
       return b;
     } catch (err) {
@@ -70,10 +103,21 @@ export class FaultBench {
   }
 
   private async startServer(): Promise<void> {
-    this.server = NsProcess.cli(this.topo.server, [
-      '-L',
-      `http+mws://${this.topo.serverIp}:${TUNNEL_PORT}?path=/ws&${MUX}`,
-    ]);
+    if (this.peer === 'raw-ws') {
+      this.server = NsProcess.agent(this.topo.server, [
+        'rawws',
+        this.topo.serverIp,
+        String(TUNNEL_PORT),
+        String(this.nopMs),
+      ]);
+      await this.server.event('ready', 0, 20_000);
+      return;
+    }
+    this.server = NsProcess.cli(
+      this.topo.server,
+      ['-L', `http+mws://${this.topo.serverIp}:${TUNNEL_PORT}?path=/ws&${this.mux}`],
+      this.env,
+    );
     await this.server.waitFor(
       () => this.server.lines.some((l) => l.includes('gost-ts started')),
       20_000,
@@ -82,13 +126,14 @@ export class FaultBench {
   }
 
   /** One fault: downloads flowing, the fault, every download ends, recovery, a successful dial. */
-  async cycle(fault: NetworkFault, downloads = 2): Promise<CycleResult> {
+  async cycle(fault: Fault, downloads = 2): Promise<CycleResult> {
+    if (peerFor(fault) !== this.peer) throw new Error(`fault ${fault} needs a ${peerFor(fault)} bench`);
     const from = this.app.mark();
     this.app.send({ cmd: 'open', n: downloads });
     await this.app.event('flowing', from, 20_000);
     const t0 = Date.now();
     await this.apply(fault);
-    const ended = await this.app.event('ended', from, 2 * KEEPALIVE_TIMEOUT_MS + 10_000, downloads);
+    const ended = await this.app.event('ended', from, 2 * this.keepaliveTimeoutMs + 10_000, downloads);
     const failMs = Date.now() - t0;
     const t1 = Date.now();
     await this.recover(fault);
@@ -98,8 +143,15 @@ export class FaultBench {
     return { fault, endings: ended.map((e) => String(e['kind'])), failMs, recoverMs: Date.now() - t1 };
   }
 
-  private async apply(fault: NetworkFault): Promise<void> {
+  private async apply(fault: Fault): Promise<void> {
     switch (fault) {
+      case 'close-frame':
+      case 'keepalive-expiry': {
+        const from = this.server.mark();
+        this.server.send({ cmd: fault === 'close-frame' ? 'close-frame' : 'silent' });
+        await this.server.event('done', from, 10_000);
+        return;
+      }
       case 'link-down':
         this.topo.link(false);
         return;
@@ -118,8 +170,12 @@ export class FaultBench {
     }
   }
 
-  private async recover(fault: NetworkFault): Promise<void> {
+  private async recover(fault: Fault): Promise<void> {
     switch (fault) {
+      case 'close-frame':
+      case 'keepalive-expiry':
+        // The peer serves the next connection as usual.
+        return;
       case 'link-down':
         this.topo.link(true);
         return;
@@ -163,28 +219,71 @@ export class FaultBench {
   }
 }
 
-/** Client descriptors and RSS after `warm` cycles and after all `total`, cycling through `faults`. */
+/** One gost-ts process at one moment: RSS and descriptors from /proc, heap and handles from the probe. */
+export interface ProcessSample {
+  rss: number;
+  fds: number;
+  heap?: HeapSample;
+}
+
+export interface CycleReport {
+  results: CycleResult[];
+  /** Every gost-ts process that lives through all the cycles, after `warm` cycles and at the end. */
+  processes: { role: 'client' | 'server'; warm: ProcessSample; end: ProcessSample }[];
+}
+
+/** The gost-ts processes of `bench` that survive `faults` (a killed server is a new process). */
+function survivors(
+  bench: FaultBench,
+  faults: readonly Fault[],
+): { role: 'client' | 'server'; p: NsProcess }[] {
+  const out: { role: 'client' | 'server'; p: NsProcess }[] = [{ role: 'client', p: bench.client }];
+  if (bench.peer === 'gost-ts' && !faults.includes('kill')) out.push({ role: 'server', p: bench.server });
+  return out;
+}
+
+async function sample(p: NsProcess, probe: boolean): Promise<ProcessSample> {
+  const heap = probe ? await heapSample(p.proc.pid as number, p.lines) : undefined;
+  return { rss: p.rss(), fds: p.fds(), ...(heap !== undefined ? { heap } : {}) };
+}
+
+/**
+ * Cycles through `faults` `total` times; samples every surviving gost-ts process after `warm`
+ * cycles and after the last (each time once the cycle's connections have settled). `probe`: the
+ * bench was started with the heap probe.
+ */
 export async function cycles(
   bench: FaultBench,
   total: number,
   warm: number,
-  faults: readonly NetworkFault[],
-  log: (line: string) => void = () => {},
-): Promise<{ fdsWarm: number; fdsEnd: number; rssWarm: number; rssEnd: number; results: CycleResult[] }> {
+  faults: readonly Fault[],
+  o: { probe?: boolean; log?: (line: string) => void } = {},
+): Promise<CycleReport> {
   const results: CycleResult[] = [];
-  let fdsWarm = 0;
-  let rssWarm = 0;
+  const watched = survivors(bench, faults);
+  const probe = o.probe === true;
+  const settle = (): Promise<void> => new Promise((res) => setTimeout(res, 500));
+  let warmSamples: ProcessSample[] = [];
   for (let i = 0; i < total; i++) {
-    const r = await bench.cycle(faults[i % faults.length] as NetworkFault);
+    const r = await bench.cycle(faults[i % faults.length] as Fault);
     results.push(r);
     if (i + 1 === warm) {
-      await new Promise((res) => setTimeout(res, 300));
-      fdsWarm = bench.client.fds();
-      rssWarm = bench.client.rss();
+      await settle();
+      warmSamples = [];
+      for (const w of watched) warmSamples.push(await sample(w.p, probe));
     }
     if ((i + 1) % 50 === 0)
-      log(`cycle ${i + 1}: fds ${bench.client.fds()}, rss ${Math.round(bench.client.rss() / 1048576)} MB`);
+      o.log?.(
+        `${faults.join(',')} cycle ${i + 1}: ` +
+          watched
+            .map((w) => `${w.role} fds ${w.p.fds()} rss ${(w.p.rss() / 1048576).toFixed(1)} MB`)
+            .join('; ') +
+          `; last failure after ${r.failMs} ms`,
+      );
   }
-  await new Promise((res) => setTimeout(res, 300));
-  return { fdsWarm, fdsEnd: bench.client.fds(), rssWarm, rssEnd: bench.client.rss(), results };
+  await settle();
+  const processes: CycleReport['processes'] = [];
+  for (const [i, w] of watched.entries())
+    processes.push({ role: w.role, warm: warmSamples[i] as ProcessSample, end: await sample(w.p, probe) });
+  return { results, processes };
 }

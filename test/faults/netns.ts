@@ -129,9 +129,10 @@ export class NsProcess {
   readonly lines: string[] = [];
   private readonly waiters = new Set<() => void>();
 
-  constructor(ns: string, argv: string[]) {
+  constructor(ns: string, argv: string[], env?: NodeJS.ProcessEnv) {
     this.proc = spawn('ip', ['netns', 'exec', ns, ...argv], {
       cwd: repoRoot,
+      env: env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     children.add(this.proc);
@@ -163,8 +164,8 @@ export class NsProcess {
     });
   }
 
-  static cli(ns: string, args: string[]): NsProcess {
-    return new NsProcess(ns, [process.execPath, cliPath, ...args]);
+  static cli(ns: string, args: string[], env?: NodeJS.ProcessEnv): NsProcess {
+    return new NsProcess(ns, [process.execPath, cliPath, ...args], env);
   }
 
   static agent(ns: string, args: string[]): NsProcess {
