@@ -31,7 +31,7 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'commonjs',
       parserOptions: { projectService: false, project: null },
-      globals: { require: 'readonly', process: 'readonly' },
+      globals: { require: 'readonly', process: 'readonly', setTimeout: 'readonly' },
     },
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -1,14 +1,14 @@
 /**
  * `npm run faults [-- --cycles 1000 --faults link-down,drop,... --keepalive-interval 250
- * --keepalive-timeout 1000 --serial]`: the fault matrix's long run. Each fault kind (default: all
+ * --keepalive-timeout 1000 --warm 10 --serial]`: the fault matrix's long run. Each fault kind (default: all
  * seven, network and WebSocket) gets its own pair of namespaces and cycles there, the kinds at the
  * same time unless `--serial`. Every gost-ts process that lives through the run (the client; the
- * server too where the fault does not kill it) runs with the heap probe and is sampled after 10
+ * server too where the fault does not kill it) runs with the heap probe and is sampled after `--warm` (10)
  * cycles and after the last. Fails (exit 1) unless, for every kind, every download was reset
  * within twice the keepalive timeout (+3 s of slack for a loaded machine; xtaci's check sees
  * silence between one and two periods after it begins), and each sampled process holds no more
  * descriptors or active handles (+2) and no more RSS or heap after a full GC (+10 %) after all
- * cycles than after 10.
+ * cycles than after `--warm`.
  */
 import { writeFileSync } from 'node:fs';
 import { handleCount } from '../helpers/heap-probe.js';
@@ -21,7 +21,7 @@ const opt = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const total = Number(opt('--cycles') ?? 1000);
-const warm = Math.min(10, total);
+const warm = Math.min(Number(opt('--warm') ?? 10), total);
 const faults = (opt('--faults')?.split(',') ?? [...FAULTS]) as Fault[];
 const unknown = faults.filter((f) => !(FAULTS as readonly string[]).includes(f));
 if (unknown.length > 0) {
@@ -112,6 +112,7 @@ for (const o of outcomes) {
       `  ${p.role}: after ${warm} / ${total} cycles: descriptors ${p.warm.fds} / ${p.end.fds}, ` +
         `active handles ${handlesWarm} / ${handlesEnd}, RSS ${mb(p.warm.rss)} / ${mb(p.end.rss)}, ` +
         `heap after GC ${mb(hw?.heapUsed ?? 0)} / ${mb(he?.heapUsed ?? 0)}, ` +
+        `V8 heap committed ${mb(hw?.heapTotal ?? 0)} / ${mb(he?.heapTotal ?? 0)}, ` +
         `external ${mb(hw?.external ?? 0)} / ${mb(he?.external ?? 0)}`,
     );
     const who = `${o.fault} ${p.role}`;

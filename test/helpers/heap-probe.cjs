@@ -1,6 +1,6 @@
 // Preloaded (`node --require`) into a gost-ts process under an endurance test, through
 // NODE_OPTIONS. It changes nothing until the process gets SIGUSR2; then it collects garbage (a full
-// GC, twice, so that weak callbacks and finalizers have run) and prints one stderr line
+// GC, then another once finalization callbacks have had their turn) and prints one stderr line
 // `heap-probe <n> <json>` with the heap used after that GC, RSS, open descriptors and the active
 // libuv handles/requests by type. gost-ts itself does not handle SIGUSR2.
 'use strict';
@@ -12,15 +12,14 @@ v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
 let n = 0;
 
-process.on('SIGUSR2', () => {
-  gc();
-  gc();
+function report() {
   n += 1;
   const mem = process.memoryUsage();
   const resources = {};
   for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
   const line = {
     heapUsed: mem.heapUsed,
+    heapTotal: mem.heapTotal,
     external: mem.external,
     arrayBuffers: mem.arrayBuffers,
     rss: mem.rss,
@@ -28,4 +27,21 @@ process.on('SIGUSR2', () => {
     resources,
   };
   process.stderr.write(`heap-probe ${n} ${JSON.stringify(line)}\n`);
+}
+
+// A FinalizationRegistry's callbacks run in a task after the collection that found their targets
+// dead, and what they hold stays in the heap until then (AbortSignal.timeout keeps its Timeout
+// that way): collect, let those tasks run, collect again.
+const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
+process.on('SIGUSR2', () => {
+  gc();
+  void pause()
+    .then(() => {
+      gc();
+      return pause();
+    })
+    .then(() => {
+      gc();
+      report();
+    });
 });

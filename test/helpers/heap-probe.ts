@@ -11,6 +11,8 @@ export function probeEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
 /** What the probe saw, right after a full GC in the process under test. */
 export interface HeapSample {
   heapUsed: number;
+  /** V8 heap committed (used or not). */
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
   rss: number;
