@@ -1,14 +1,14 @@
 /**
  * `npm run faults [-- --cycles 1000 --faults link-down,drop,... --keepalive-interval 250
- * --keepalive-timeout 1000 --warm 10 --serial]`: the fault matrix's long run. Each fault kind (default: all
- * seven, network and WebSocket) gets its own pair of namespaces and cycles there, the kinds at the
- * same time unless `--serial`. Every gost-ts process that lives through the run (the client; the
- * server too where the fault does not kill it) runs with the heap probe and is sampled after `--warm` (10)
- * cycles and after the last. Fails (exit 1) unless, for every kind, every download was reset
- * within twice the keepalive timeout (+3 s of slack for a loaded machine; xtaci's check sees
- * silence between one and two periods after it begins), and each sampled process holds no more
- * descriptors or active handles (+2) and no more RSS or heap after a full GC (+10 %) after all
- * cycles than after `--warm`.
+ * --keepalive-timeout 1000 --warm 10 --serial]`: the fault matrix's long run. Each fault kind
+ * (default: all seven, network and WebSocket) gets its own pair of namespaces and cycles there,
+ * the kinds at the same time unless `--serial`. Every gost-ts process that lives through the run
+ * (the client; the server too where the fault does not kill it) runs with the heap probe and is
+ * sampled after `--warm` (10) cycles and after the last. Fails (exit 1) unless, for every kind,
+ * every download was reset within twice the keepalive timeout (+3 s of slack for a loaded
+ * machine; xtaci's check sees silence between one and two periods after it begins), and each
+ * sampled process holds no more descriptors or active handles (+2) and no more RSS or heap after a
+ * full GC (+10 %) after all cycles than after `--warm`.
  */
 import { writeFileSync } from 'node:fs';
 import { handleCount } from '../helpers/heap-probe.js';
