@@ -17,8 +17,13 @@ function report() {
   const mem = process.memoryUsage();
   const resources = {};
   for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
+  // V8's compiled code (code spaces) grows as functions get optimized: warm-up, not data kept.
+  let codeUsed = 0;
+  for (const sp of v8.getHeapSpaceStatistics())
+    if (sp.space_name.startsWith('code_')) codeUsed += sp.space_used_size;
   const line = {
     heapUsed: mem.heapUsed,
+    codeUsed,
     heapTotal: mem.heapTotal,
     external: mem.external,
     arrayBuffers: mem.arrayBuffers,

@@ -11,6 +11,8 @@ export function probeEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
 /** What the probe saw, right after a full GC in the process under test. */
 export interface HeapSample {
   heapUsed: number;
+  /** Of heapUsed, V8's compiled code (the code spaces). */
+  codeUsed: number;
   /** V8 heap committed (used or not). */
   heapTotal: number;
   external: number;
@@ -19,6 +21,11 @@ export interface HeapSample {
   fds: number;
   /** Active libuv handles and requests by type (process.getActiveResourcesInfo()). */
   resources: Record<string, number>;
+}
+
+/** Heap used after GC less compiled code: the objects the process keeps. */
+export function heapData(s: HeapSample): number {
+  return s.heapUsed - s.codeUsed;
 }
 
 /** Sum of the active handles and requests the probe counted. */
