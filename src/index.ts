@@ -23,6 +23,8 @@ export async function configFromArgs(argv: readonly string[], options: LoadOptio
 export { buildRuntime, type BuildOptions } from './config/build.js';
 export { Runtime } from './runtime/runtime.js';
 export { installGcHeadroom, growingPercentFor, DEFAULT_GC_HEADROOM } from './runtime/gc-headroom.js';
+export { capYoungGeneration, DEFAULT_YOUNG_GENERATION } from './runtime/young-generation.js';
+export { installAllocatorTrim, type TrimReport } from './runtime/allocator-trim.js';
 export { Service, type ServiceStats } from './service/service.js';
 export { loadConfigSource, parseConfigText, toYaml, toJson, type LoadOptions } from './config/load.js';
 export { OPTIONS, type OptionSpec } from './config/keys.js';

@@ -17,6 +17,8 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { Config } from '../config/types.js';
 import { nativeXor } from '../transport/websocket/native-xor.js';
 import { DEFAULT_GC_HEADROOM, installGcHeadroom } from '../runtime/gc-headroom.js';
+import { DEFAULT_YOUNG_GENERATION, capYoungGeneration } from '../runtime/young-generation.js';
+import { installAllocatorTrim } from '../runtime/allocator-trim.js';
 import cluster from 'node:cluster';
 import { resolveWorkers } from '../config/workers.js';
 import { reportReady, runPrimary, workerSlot } from './workers.js';
@@ -45,6 +47,24 @@ function gcHeadroomFromEnv(): number {
     fail(`GOST_TS_GC_HEADROOM: not a whole number of MiB from 0 to 1048576: ${JSON.stringify(raw)}`);
   }
   return Number(raw) * 1024 * 1024;
+}
+
+/** GOST_TS_YOUNG_GENERATION: MiB V8's young generation may grow to; 0 leaves V8's default. */
+function youngGenerationFromEnv(): number {
+  const raw = process.env['GOST_TS_YOUNG_GENERATION'];
+  if (raw === undefined || raw === '') return DEFAULT_YOUNG_GENERATION;
+  if (!/^\d+$/.test(raw) || Number(raw) > 1024) {
+    fail(`GOST_TS_YOUNG_GENERATION: not a whole number of MiB from 0 to 1024: ${JSON.stringify(raw)}`);
+  }
+  return Number(raw) * 1024 * 1024;
+}
+
+/** GOST_TS_MALLOC_TRIM: `1` (default) returns freed C-allocator memory to the system, `0` does not. */
+function mallocTrimFromEnv(): boolean {
+  const raw = process.env['GOST_TS_MALLOC_TRIM'];
+  if (raw === undefined || raw === '' || raw === '1') return true;
+  if (raw === '0') return false;
+  fail(`GOST_TS_MALLOC_TRIM: not 0 or 1: ${JSON.stringify(raw)}`);
 }
 
 /** GOST_TS_STOP_GRACE: how long a stop lets open connections finish (Go duration or seconds; default 10 s). */
@@ -103,7 +123,10 @@ async function checkBuilds(
 async function main(argv: string[]): Promise<void> {
   const headroom = gcHeadroomFromEnv();
   const graceMs = stopGraceFromEnv();
+  const youngGeneration = youngGenerationFromEnv();
+  const mallocTrim = mallocTrimFromEnv();
   if (headroom > 0) installGcHeadroom(headroom);
+  capYoungGeneration(youngGeneration);
   if (argv[0] === 'demo') {
     process.exitCode = await runDemo(argv.slice(1));
     return;
@@ -164,6 +187,21 @@ async function main(argv: string[]): Promise<void> {
   checkBufferutil(log);
   if (headroom > 0) log.debug({ mib: headroom / (1024 * 1024) }, 'GC headroom above the live heap');
   else log.debug("GC headroom off: V8's own heap growing");
+  if (mallocTrim) {
+    const MB = 1024 * 1024;
+    const trimming = installAllocatorTrim((r) =>
+      log.debug(
+        {
+          reason: r.reason,
+          rssBeforeMB: +(r.rssBefore / MB).toFixed(1),
+          rssAfterMB: +(r.rssAfter / MB).toFixed(1),
+        },
+        'returned freed memory to the system',
+      ),
+    );
+    if (trimming === undefined)
+      log.debug('malloc_trim unavailable (not glibc): freed memory stays with the allocator');
+  }
   if (config.api !== undefined)
     log.warn({ addr: config.api.addr }, "GOST's web API is not implemented by gost-ts; -api/api: ignored");
   // prom-client is loaded only when metrics are on (it costs ~10 MB of memory).
