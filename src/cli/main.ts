@@ -185,10 +185,13 @@ async function main(argv: string[]): Promise<void> {
     process.exit(status);
   }
   checkBufferutil(log);
-  if (headroom > 0) log.debug({ mib: headroom / (1024 * 1024) }, 'GC headroom above the live heap');
+  const MB = 1024 * 1024;
+  if (headroom > 0) log.debug({ mib: headroom / MB }, 'GC headroom above the live heap');
   else log.debug("GC headroom off: V8's own heap growing");
-  if (mallocTrim) {
-    const MB = 1024 * 1024;
+  if (youngGeneration > 0) log.debug({ mib: youngGeneration / MB }, 'young generation capped');
+  else log.debug("young generation: V8's own limit");
+  if (!mallocTrim) log.debug('allocator trim off: freed memory stays with the allocator');
+  else {
     const trimming = installAllocatorTrim((r) =>
       log.debug(
         {
@@ -199,8 +202,10 @@ async function main(argv: string[]): Promise<void> {
         'returned freed memory to the system',
       ),
     );
-    if (trimming === undefined)
-      log.debug('malloc_trim unavailable (not glibc): freed memory stays with the allocator');
+    if (trimming !== undefined)
+      log.debug('allocator trim on: freed memory goes back to the system after full GCs');
+    else
+      log.debug('allocator trim unavailable (no glibc malloc_trim): freed memory stays with the allocator');
   }
   if (config.api !== undefined)
     log.warn({ addr: config.api.addr }, "GOST's web API is not implemented by gost-ts; -api/api: ignored");

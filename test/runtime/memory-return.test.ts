@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { loadMallocTrim } from '../../src/runtime/allocator-trim.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
+import { heapSample, probeEnv } from '../helpers/heap-probe.js';
 
 const MB = 1024 * 1024;
 const url = (file: string): string => JSON.stringify(pathToFileURL(resolve('dist/runtime', file)).href);
@@ -101,4 +102,34 @@ test('GOST_TS_YOUNG_GENERATION and GOST_TS_MALLOC_TRIM: a bad value exits 1 nami
     assert.equal(r.code, 1, `${name}=${value}: exit code`);
     assert.match(r.stderr, new RegExp(`${name}: `), `${name}=${value}: ${r.stderr}`);
   }
+});
+
+test('the command line caps the young generation (4 MiB; GOST_TS_YOUNG_GENERATION) and trims after full GCs (GOST_TS_MALLOC_TRIM)', async (t) => {
+  const start = async (vars: Record<string, string>) => {
+    const env = probeEnv({ ...process.env });
+    delete env['GOST_TS_YOUNG_GENERATION'];
+    delete env['GOST_TS_MALLOC_TRIM'];
+    const cli = await startCli(['-D', '-L', '127.0.0.1:0'], { env: { ...env, ...vars } });
+    t.after(() => cli.stop());
+    return cli;
+  };
+  const trimmed = /"reason":"gc".*"msg":"returned freed memory to the system"/;
+
+  const byDefault = await start({});
+  assert.equal(byDefault.count(/"mib":4,"msg":"young generation capped"/), 1);
+  assert.equal(byDefault.count(/allocator trim on/), 1);
+  const before = byDefault.count(trimmed);
+  // The probe forces full GCs, then waits out the trim's once-a-second spacing.
+  await heapSample(byDefault.proc.pid as number, byDefault.lines);
+  await byDefault.waitForLine(trimmed, 10_000);
+  assert.ok(byDefault.count(trimmed) > before, 'a full GC was followed by a trim');
+
+  const set = await start({ GOST_TS_YOUNG_GENERATION: '16', GOST_TS_MALLOC_TRIM: '0' });
+  assert.equal(set.count(/"mib":16,"msg":"young generation capped"/), 1);
+  assert.equal(set.count(/allocator trim off/), 1);
+  await heapSample(set.proc.pid as number, set.lines);
+  assert.equal(set.count(trimmed), 0, 'trim off: no trim after the full GCs');
+
+  const off = await start({ GOST_TS_YOUNG_GENERATION: '0' });
+  assert.equal(off.count(/young generation: V8's own limit/), 1);
 });
