@@ -40,12 +40,12 @@ ${body}
 /** Many objects that survive a few scavenges each: what makes V8 grow its young generation. */
 const CHURN = `
 const keep = [];
-for (let r = 0; r < 200; r++) {
+for (let r = 0; r < 40; r++) {
   const a = [];
   for (let i = 0; i < 50000; i++) a.push({ i, s: 'x' + i });
   keep.push(a);
   if (keep.length > 5) keep.shift();
-  if (r % 20 === 0) await sleep(0); // let the GC observer run
+  await sleep(0); // let the GC observer run
 }
 console.log(JSON.stringify({ newSpace: newSpaceBytes() }));`;
 
