@@ -5,6 +5,7 @@ import { joinHostPort, parseHostPort, splitHostPort } from '../common/addr.js';
 import { SocketPacketConn } from '../common/udp/socket-packet-conn.js';
 import { UdpTunPacketConn } from '../common/udp/tun-packet-conn.js';
 import { pump } from '../common/udp/pump.js';
+import { asUdpAssociation } from '../common/udp/association-limits.js';
 import { checkBindAllowed, type BindRule } from './policy.js';
 import { bindRefuser } from './request.js';
 import { describeListenError } from './server.js';
@@ -15,7 +16,7 @@ export interface UdpBindProtocol {
   name: string;
   /** Reply when bind is off or the address is outside `bind.allow`. */
   forbidden: () => Buffer;
-  /** Reply when the UDP port cannot be bound (port in use, privileged). */
+  /** Reply when the UDP port cannot be bound (port in use, privileged) or a UDP limit is reached. */
   listenFailed: () => Buffer;
   /** Reply naming the bound address. */
   ok: (host: string, port: number) => Buffer;
@@ -38,7 +39,8 @@ export interface UdpBindPolicy {
  * `publicAddr`), then relays datagrams in GOST's UDP-TUN framing on this stream: every datagram a
  * peer sends to the socket comes down the stream naming the peer, and every datagram the client
  * sends up goes out of the socket to the address it names. Each refusal is a reply, a log line
- * naming the cause and a handler failure. `:port` binds every interface (IPv4 and IPv6).
+ * naming the cause and a handler failure. `:port` binds every interface (IPv4 and IPv6). Each
+ * bind counts as a UDP association (common/udp/association-limits.ts).
  */
 export async function serveUdpBindRequest(
   conn: Conn,
@@ -53,9 +55,25 @@ export async function serveUdpBindRequest(
   const { host, port } = splitHostPort(address);
   const refused = checkBindAllowed(policy.rules, host, port);
   if (refused !== undefined) return refuse('refused', proto.forbidden(), { reason: refused });
+  return asUdpAssociation(conn, ctx, blog, proto.name, proto.listenFailed, () =>
+    bindAndRelay(conn, host, port, ctx, blog, policy, proto),
+  );
+}
+
+async function bindAndRelay(
+  conn: Conn,
+  host: string,
+  port: number,
+  ctx: HandlerContext,
+  blog: Logger,
+  policy: UdpBindPolicy,
+  proto: UdpBindProtocol,
+): Promise<void> {
+  const address = joinHostPort(host, port);
+  const refuse = bindRefuser(conn, ctx, blog, proto.name);
   let packets: PacketConn;
   try {
-    packets = await SocketPacketConn.bind(joinHostPort(host, port));
+    packets = await SocketPacketConn.bind(address);
   } catch (err) {
     const reason = describeListenError(err as Error, address);
     return refuse('failed', proto.listenFailed(), { reason });

@@ -23,6 +23,8 @@ import cluster from 'node:cluster';
 import { resolveWorkers } from '../config/workers.js';
 import { reportReady, runPrimary, workerSlot } from './workers.js';
 import { parseDuration } from '../core/duration.js';
+import { DEFAULT_LIMITS } from '../common/limits.js';
+import { setProcessUdpLimit } from '../common/udp/association-limits.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -78,6 +80,15 @@ function stopGraceFromEnv(): number {
 
 const DEFAULT_STOP_GRACE_MS = 10_000;
 
+/** GOST_TS_MAX_UDP_ASSOCIATIONS: UDP associations and binds served at once by this process; 0 = no bound. */
+function udpAssociationsFromEnv(): number {
+  const raw = process.env['GOST_TS_MAX_UDP_ASSOCIATIONS'];
+  if (raw === undefined || raw === '') return DEFAULT_LIMITS.udpPerProcess;
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)))
+    fail(`GOST_TS_MAX_UDP_ASSOCIATIONS: not a whole number: ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
 /**
  * SIGTERM/SIGINT: stop accepting, let open connections finish for the grace period, reset what is
  * left, exit 0. A second signal resets everything and exits at once.
@@ -125,6 +136,7 @@ async function main(argv: string[]): Promise<void> {
   const graceMs = stopGraceFromEnv();
   const youngGeneration = youngGenerationFromEnv();
   const mallocTrim = mallocTrimFromEnv();
+  setProcessUdpLimit(udpAssociationsFromEnv());
   if (headroom > 0) installGcHeadroom(headroom);
   capYoungGeneration(youngGeneration);
   if (argv[0] === 'demo') {

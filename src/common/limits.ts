@@ -17,6 +17,20 @@ export const DEFAULT_LIMITS = Object.freeze({
   bindBacklog: 1_024,
   /** UDP sessions of one service, for UDP handlers to use with `Limit`. */
   udpSessions: 4_096,
+  /**
+   * UDP associations and binds (SOCKS5 UDP ASSOCIATE / UDP-TUN, relay UDP CONNECT / UDP BIND)
+   * open at once over one mws session (listener `udp.maxPerSession`). Each holds a UDP socket on
+   * this server; a client's normal use is one per application association or per peer of its
+   * `udp`/`rudp` listener, which is a handful to a few dozen at once, so 256 leaves ample room while
+   * one session can take at most a sixteenth of the process's budget below.
+   */
+  udpPerSession: 256,
+  /**
+   * The same, over every session and connection of the process (`GOST_TS_MAX_UDP_ASSOCIATIONS`).
+   * An association holds one or two sockets (file descriptors, ports from the ephemeral range of
+   * 28,232 on Linux), so 4096 keeps them well inside both.
+   */
+  udpPerProcess: 4_096,
 });
 
 /** Called each time a limit refuses something. */
@@ -40,8 +54,17 @@ export function countLimitHit(limit: string): void {
  * turn into a flood of log lines.
  */
 export function limitReporter(log: Logger, intervalMs = 10_000): LimitReporter {
+  const warn = limitWarner(intervalMs);
+  return (limit, max) => warn(log, limit, max);
+}
+
+/**
+ * limitReporter for a limit shared by many callers with loggers of their own (a process-wide one):
+ * the log is given at each hit, the rate of warnings is kept across them.
+ */
+export function limitWarner(intervalMs = 10_000): (log: Logger, limit: string, max: number) => void {
   const last = new Map<string, { at: number; suppressed: number }>();
-  return (limit, max) => {
+  return (log, limit, max) => {
     countLimitHit(limit);
     const now = Date.now();
     const seen = last.get(limit);

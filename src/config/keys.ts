@@ -108,6 +108,18 @@ export const OPTIONS = {
     summary: 'Streams per session that have sent no byte yet; more are answered with FIN.',
     example: '?mux.maxPendingStreams=256',
   },
+  'limit.maxUdpPerSession': {
+    keys: ['udp.maxPerSession'],
+    type: 'int',
+    def: String(DEFAULT_LIMITS.udpPerSession),
+    where: ['listener'],
+    types: 'mws mwss',
+    status: 'applied',
+    group: 'mws',
+    summary:
+      'UDP associations and binds open at once per session (SOCKS5 UDP ASSOCIATE/UDP-TUN, relay UDP); more are refused with the failure reply.',
+    example: '?udp.maxPerSession=32',
+  },
 
   // ---- TLS (URL keys that fill the listener's or dialer's `tls:`) ----
   'tls.certFile': {

@@ -186,6 +186,15 @@ export interface Router {
   close(): Promise<void>;
 }
 
+/** A count of things in use with a bound (`Limit`, src/common/limits.ts), for layers that may not import it. */
+export interface CountedLimit {
+  readonly name: string;
+  readonly max: number;
+  /** Takes one, or reports the hit and returns false. */
+  tryAcquire(): boolean;
+  release(): void;
+}
+
 export interface HandlerContext {
   router: Router;
   log: Logger;
@@ -199,6 +208,11 @@ export interface HandlerContext {
    * without a service.
    */
   fail?: (reason: string) => void;
+  /**
+   * The UDP associations of the multiplexed session that carries this connection (an mws session,
+   * listener `udp.maxPerSession`); absent where the connection is its own carrier.
+   */
+  sessionUdp?: CountedLimit | undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Conn, ConnectionObserver, Handler, Listener, Router } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import { resetConn } from '../common/reset.js';
+import { sessionUdpLimitOf } from '../common/udp/association-limits.js';
 
 export interface ServiceOptions {
   name: string;
@@ -120,6 +121,7 @@ export class Service {
         signal: abort.signal,
         clientAddr: client,
         fail,
+        sessionUdp: sessionUdpLimitOf(conn),
       })
       .catch((err: unknown) => {
         fail((err as Error).message);

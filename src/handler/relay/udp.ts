@@ -8,14 +8,16 @@ import { RelayPacketConn } from '../../common/udp/relay-packet-conn.js';
 import { pump } from '../../common/udp/pump.js';
 import { encodeRelayResponse } from '../../proto/relay/codec.js';
 import { MAX_DATAGRAM_BYTES } from '../../proto/relay/datagram.js';
-import { STATUS_BAD_REQUEST, STATUS_OK } from '../../proto/relay/constants.js';
+import { STATUS_BAD_REQUEST, STATUS_OK, STATUS_SERVICE_UNAVAILABLE } from '../../proto/relay/constants.js';
+import { asUdpAssociation } from '../../common/udp/association-limits.js';
 
 /**
  * Relay UDP CONNECT (GOST's handleConnect with network udp; no `udp=true` gate, as GOST): a UDP
  * channel to `target` (a local socket, or through this handler's chain), then datagrams framed
  * `LEN(2, BE) data` on the stream go to `target` and what comes back goes down the stream. The OK
  * response goes out at once (GOST holds it back until the first datagram back unless `nodelay`; the
- * bytes are the same). No target: `01`; the channel cannot be opened: `failStatus`.
+ * bytes are the same). No target: `01`; the channel cannot be opened: `failStatus`; a UDP
+ * association limit reached (beyond GOST): `05`.
  */
 export async function connectUdpAndRelay(
   conn: Conn,
@@ -30,6 +32,19 @@ export async function connectUdpAndRelay(
     await endGracefully(conn, encodeRelayResponse(STATUS_BAD_REQUEST));
     return;
   }
+  const unavailable = (): Buffer => encodeRelayResponse(STATUS_SERVICE_UNAVAILABLE);
+  await asUdpAssociation(conn, ctx, log, 'relay: UDP CONNECT', unavailable, () =>
+    relayUdp(conn, target, ctx, log, opts),
+  );
+}
+
+async function relayUdp(
+  conn: Conn,
+  target: string,
+  ctx: HandlerContext,
+  log: Logger,
+  opts: { failStatus: number; observer?: UdpObserver | undefined },
+): Promise<void> {
   let packets: PacketConn;
   try {
     if (ctx.router.dialUdp === undefined) throw new Error('this router cannot carry UDP');

@@ -10,6 +10,7 @@ import { encodeReply } from '../../proto/socks5/codec.js';
 import { REP_GENERAL_FAILURE, REP_NOT_ALLOWED } from '../../proto/socks5/constants.js';
 import type { Socks5UdpOptions } from './udp-options.js';
 import { boundReply } from './udp-tun.js';
+import { asUdpAssociation } from '../../common/udp/association-limits.js';
 
 const unmap = (host: string): string =>
   host.startsWith('::ffff:') && isIPv4(host.slice(7)) ? host.slice(7) : host;
@@ -34,6 +35,22 @@ export async function serveUdpAssociate(
     await endGracefully(conn, encodeReply(REP_NOT_ALLOWED));
     return;
   }
+  await asUdpAssociation(
+    conn,
+    ctx,
+    log,
+    'socks5: UDP ASSOCIATE',
+    () => encodeReply(REP_GENERAL_FAILURE),
+    () => associate(conn, ctx, opts, log),
+  );
+}
+
+async function associate(
+  conn: Conn,
+  ctx: HandlerContext,
+  opts: Socks5UdpOptions,
+  log: Logger,
+): Promise<void> {
   const localHost = unmap(conn.localAddress ?? '');
   const clientIp = unmap(conn.remoteAddress ?? '');
   let client: SocketPacketConn;

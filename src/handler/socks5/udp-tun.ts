@@ -11,6 +11,7 @@ import type { Socks5UdpOptions } from './udp-options.js';
 import { DEFAULT_BIND_RULES } from '../../bind/policy.js';
 import { serveUdpBindRequest } from '../../bind/udp-request.js';
 import { pump } from '../../common/udp/pump.js';
+import { asUdpAssociation } from '../../common/udp/association-limits.js';
 
 /** The success reply naming `local` (`host:port`), or 0.0.0.0:0 when there is none. */
 export function boundReply(local: string | undefined): Buffer {
@@ -64,6 +65,23 @@ export async function serveUdpTun(
     await endGracefully(conn, encodeReply(REP_NOT_ALLOWED));
     return;
   }
+  await asUdpAssociation(
+    conn,
+    ctx,
+    log,
+    'socks5: UDP-TUN',
+    () => encodeReply(REP_GENERAL_FAILURE),
+    () => relayUdpTun(conn, ctx, opts, log),
+  );
+}
+
+/** UDP-TUN port 0: datagrams from the stream go out through the chain (or a local socket). */
+async function relayUdpTun(
+  conn: Conn,
+  ctx: HandlerContext,
+  opts: Socks5UdpOptions,
+  log: Logger,
+): Promise<void> {
   let packets: PacketConn;
   try {
     if (ctx.router.dialUdp === undefined) throw new Error('this router cannot carry UDP');

@@ -25,7 +25,7 @@ export class MwsListener implements Listener {
 
   constructor(opts: MwsListenerOptions) {
     const onLimit = limitReporter(opts.log);
-    const { maxSessions, maxHandshakes, maxStreams, maxPendingStreams } = opts.limits;
+    const { maxSessions, maxHandshakes, maxStreams, maxPendingStreams, maxUdpPerSession } = opts.limits;
     this.host = new WebSocketHost({
       ...opts,
       ws: {
@@ -39,7 +39,14 @@ export class MwsListener implements Listener {
         },
       },
     });
-    this.sessions = new MwsSessions({ mux: opts.mux, log: opts.log, maxStreams, maxPendingStreams, onLimit });
+    this.sessions = new MwsSessions({
+      mux: opts.mux,
+      log: opts.log,
+      maxStreams,
+      maxPendingStreams,
+      maxUdpPerSession,
+      onLimit,
+    });
   }
 
   /** WebSocket upgrades accepted so far (each one is an smux session). */

@@ -20,6 +20,7 @@ export interface MwsListenerMetadata {
     maxHandshakes: number;
     maxStreams: number;
     maxPendingStreams: number;
+    maxUdpPerSession: number;
   };
 }
 
@@ -40,6 +41,9 @@ export function parseMwsListenerMetadata(md: Metadata): MwsListenerMetadata {
       maxStreams: nonNegative(md.int(OPTIONS['limit.maxStreams'].keys, DEFAULT_LIMITS.streamsPerSession)),
       maxPendingStreams: nonNegative(
         md.int(OPTIONS['limit.maxPendingStreams'].keys, DEFAULT_LIMITS.pendingStreamsPerSession),
+      ),
+      maxUdpPerSession: nonNegative(
+        md.int(OPTIONS['limit.maxUdpPerSession'].keys, DEFAULT_LIMITS.udpPerSession),
       ),
     },
   };

@@ -6,7 +6,8 @@ import { SmuxSession } from '../../mux/smux/session.js';
 import type { SmuxStream } from '../../mux/smux/stream.js';
 import type { AcceptedWebSocket } from '../../transport/websocket/server.js';
 import { headersForLog, negotiatedExtensions } from '../../transport/websocket/upgrade-log.js';
-import type { LimitReporter } from '../../common/limits.js';
+import { DEFAULT_LIMITS, Limit, type LimitReporter } from '../../common/limits.js';
+import { UDP_PER_SESSION, attachSessionUdpLimit } from '../../common/udp/association-limits.js';
 
 export interface MwsSessionsOptions {
   mux: SmuxConfig;
@@ -14,6 +15,8 @@ export interface MwsSessionsOptions {
   /** Per-session stream limits (SmuxSessionOptions; unset = smux's defaults). */
   maxStreams?: number | undefined;
   maxPendingStreams?: number | undefined;
+  /** UDP associations open at once over one session (0: no bound; default DEFAULT_LIMITS.udpPerSession). */
+  maxUdpPerSession?: number | undefined;
   onLimit?: LimitReporter | undefined;
 }
 
@@ -77,7 +80,15 @@ export class MwsSessions {
       'mws: session accepted',
     );
     this.sessions.add(session);
-    session.on('stream', (stream: SmuxStream) => this.deliver(stream));
+    const udp = new Limit(
+      UDP_PER_SESSION,
+      this.opts.maxUdpPerSession ?? DEFAULT_LIMITS.udpPerSession,
+      this.opts.onLimit,
+    );
+    session.on('stream', (stream: SmuxStream) => {
+      attachSessionUdpLimit(stream, udp);
+      this.deliver(stream);
+    });
     session.once('close', (err) => {
       this.sessions.delete(session);
       // A peer that breaks the protocol (e.g. a mux.version mismatch) is worth an operator's eye.
