@@ -10,6 +10,7 @@ import dgram from 'node:dgram';
 import http from 'node:http';
 import { once } from 'node:events';
 import { freePort, runCli, startCli } from '../helpers/cli.js';
+import { startGost } from '../helpers/gost.js';
 import { exchange, socks5Associate, socks5UdpHeader, stripSocks5UdpHeader, udpEcho } from '../helpers/udp.js';
 import { mwsDialer, tcpDialContext } from '../helpers/mws.js';
 import { RelayConnector } from '../../src/connector/relay/connector.js';
@@ -104,6 +105,77 @@ describe('UDP associations per mws session (udp.maxPerSession)', () => {
     });
     assert.ok(fourth !== undefined);
     assert.equal(await relay(fourth.relayPort), 5, 'the new association relays');
+  });
+
+  it('SOCKS5 UDP ASSOCIATE through the real GOST as client: the third is cut, the session goes on', async (t) => {
+    const echo = await udpEcho();
+    const sp = await freePort();
+    // -D: the server logs each association's end, so the test knows when a place is free.
+    const server = await startCli(['-D', '-L', `socks5+mws://127.0.0.1:${sp}?udp=true&udp.maxPerSession=2`]);
+    const cp = await freePort();
+    // notls: with its TLS method (0x80) GOST ends its other UDP associations on the session when one
+    // of its requests is refused — against a GOST server too, e.g. for a CONNECT to a closed port.
+    const client = await startGost([
+      '-L',
+      `socks5://127.0.0.1:${cp}?udp=true`,
+      '-F',
+      `socks5+mws://127.0.0.1:${sp}?notls=true`,
+    ]);
+    const controls: Array<{ destroy(): void }> = [];
+    t.after(async () => {
+      for (const c of controls) c.destroy();
+      await Promise.all([client.stop(), server.stop('SIGKILL')]);
+      echo.close();
+    });
+    // GOST relays an association for the first UDP source it hears from: one socket each.
+    const sockets = new Map<number, dgram.Socket>();
+    t.after(() => {
+      for (const s of sockets.values()) s.close();
+    });
+    const relay = async (relayPort: number): Promise<number> => {
+      let socket = sockets.get(relayPort);
+      if (socket === undefined) {
+        socket = dgram.createSocket('udp4');
+        socket.bind(0, '127.0.0.1');
+        await once(socket, 'listening');
+        sockets.set(relayPort, socket);
+      }
+      const r = await exchange(relayPort, 5, {
+        socket,
+        wrap: socks5UdpHeader(echo.port),
+        unwrap: stripSocks5UdpHeader,
+        waitMs: 10_000,
+      });
+      socket.removeAllListeners('message');
+      return r.echoed;
+    };
+    // GOST answers 05 00 before it opens the tunnel; its association only works once it has.
+    const first = await socks5Associate(cp);
+    controls.push(first.control);
+    assert.equal(await relay(first.relayPort), 5, 'the first association relays');
+    const second = await socks5Associate(cp);
+    controls.push(second.control);
+    assert.equal(await relay(second.relayPort), 5, 'the second association relays');
+    const third = await socks5Associate(cp);
+    controls.push(third.control);
+    // GOST's tunnel is refused (05 01 from this server), so GOST closes the association.
+    const closed = once(third.control, 'close');
+    third.control.resume();
+    await Promise.race([
+      closed,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('GOST did not close the refused association')), 10_000).unref(),
+      ),
+    ]);
+    await server.waitForLine(/limit reached: udp_associations_per_session \(2\); refusing/);
+    assert.equal(await relay(first.relayPort), 5, 'the first association still relays');
+
+    // GOST ends its stream when the application's association ends; the server frees the place.
+    first.control.destroy();
+    await server.waitForLine(/socks5: UDP-TUN closed/);
+    const fourth = await socks5Associate(cp);
+    controls.push(fourth.control);
+    assert.equal(await relay(fourth.relayPort), 5, 'an association after one closed relays');
   });
 
   it('relay UDP BIND (rudp) on one session: refused 05 over the bound, served again once one closes', async (t) => {
