@@ -1,9 +1,10 @@
-import type { Conn, PacketConn, UdpDropReason } from '../../core/types.js';
+import type { Conn, UdpDropReason } from '../../core/types.js';
 import type { Logger } from '../../core/logger.js';
 import { ProtocolError } from '../../core/errors.js';
 import { MAX_DATAGRAM_BYTES, encodeRelayDatagram, parseRelayDatagram } from '../../proto/relay/datagram.js';
 import { parseRelayResponse } from '../../proto/relay/codec.js';
 import { MAX_HEAD_BYTES, STATUS_OK, statusText } from '../../proto/relay/constants.js';
+import { StreamPacketConn } from './stream-packet-conn.js';
 
 export interface RelayPacketConnOptions {
   /** The one peer of this stream: every datagram received is reported as coming from it. */
@@ -24,30 +25,15 @@ export interface RelayPacketConnOptions {
  * Bounded as UdpTunPacketConn: while the stream's write buffer is above its high-water mark, new
  * datagrams are dropped ('tunnel_busy'); what cannot be parsed ends the stream.
  */
-export class RelayPacketConn implements PacketConn {
-  readonly done: Promise<void>;
-  private receiver: ((data: Buffer, from: string) => void) | undefined;
-  private readonly conn: Conn;
+export class RelayPacketConn extends StreamPacketConn {
   private readonly opts: RelayPacketConnOptions;
   private pending: Buffer = Buffer.alloc(0);
   private awaitingResponse: boolean;
-  private closed = false;
 
   constructor(conn: Conn, opts: RelayPacketConnOptions) {
-    this.conn = conn;
+    super(conn, opts.log, 'relay udp');
     this.opts = opts;
     this.awaitingResponse = opts.expectResponse;
-    this.done = new Promise<void>((resolve) => {
-      const end = (): void => {
-        this.closed = true;
-        if (!conn.destroyed) conn.destroy();
-        resolve();
-      };
-      conn.once('close', end);
-      conn.once('end', end);
-      if (conn.destroyed) end();
-    });
-    conn.on('error', (err: Error) => opts.log?.debug({ err: err.message }, 'relay udp: stream error'));
     conn.on('data', (chunk: Buffer) => {
       try {
         this.take(chunk);
@@ -81,31 +67,17 @@ export class RelayPacketConn implements PacketConn {
       const d = parseRelayDatagram(buf);
       if (d === undefined) break;
       buf = buf.subarray(d.consumed);
-      if (!this.closed) this.receiver?.(d.value, this.opts.peer);
+      if (!this.closed) this.deliver(d.value, this.opts.peer);
     }
     // At most one partial datagram (≤ 65537 bytes) waits here.
     this.pending = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
   }
 
   send(data: Buffer, _addr: string): true | UdpDropReason {
-    if (this.closed || this.conn.destroyed || this.conn.writableEnded) return 'send_failed';
+    if (this.ended) return 'send_failed';
     if (data.length > MAX_DATAGRAM_BYTES) return 'too_large';
-    if (this.conn.writableNeedDrain) return 'tunnel_busy';
+    if (this.busy) return 'tunnel_busy';
     this.conn.write(encodeRelayDatagram(data));
     return true;
-  }
-
-  onMessage(receiver: (data: Buffer, from: string) => void): void {
-    this.receiver = receiver;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.conn.destroy();
-  }
-
-  localAddress(): string | undefined {
-    return undefined;
   }
 }

@@ -1,7 +1,8 @@
-import type { Conn, PacketConn, UdpDropReason } from '../../core/types.js';
+import type { Conn, UdpDropReason } from '../../core/types.js';
 import type { Logger } from '../../core/logger.js';
 import { joinHostPort, parseHostPort } from '../addr.js';
 import { MAX_UDP_TUN_DATA, UdpTunDecoder, encodeUdpTunFrame } from '../../proto/socks5/udp.js';
+import { StreamPacketConn } from './stream-packet-conn.js';
 
 /**
  * Datagrams over a byte stream in GOST's UDP-TUN framing (SOCKS5 command 0xF3): the client end of
@@ -11,26 +12,11 @@ import { MAX_UDP_TUN_DATA, UdpTunDecoder, encodeUdpTunFrame } from '../../proto/
  * datagrams are dropped ('tunnel_busy') instead of queued. A frame that cannot be decoded ends the
  * stream, since nothing after it can be trusted.
  */
-export class UdpTunPacketConn implements PacketConn {
-  readonly done: Promise<void>;
-  private receiver: ((data: Buffer, from: string) => void) | undefined;
-  private readonly conn: Conn;
+export class UdpTunPacketConn extends StreamPacketConn {
   private readonly decoder = new UdpTunDecoder();
-  private closed = false;
 
   constructor(conn: Conn, log?: Logger) {
-    this.conn = conn;
-    this.done = new Promise<void>((resolve) => {
-      const end = (): void => {
-        this.closed = true;
-        if (!conn.destroyed) conn.destroy();
-        resolve();
-      };
-      conn.once('close', end);
-      conn.once('end', end);
-      if (conn.destroyed) end();
-    });
-    conn.on('error', (err: Error) => log?.debug({ err: err.message }, 'udp tunnel: stream error'));
+    super(conn, log, 'udp tunnel');
     conn.on('data', (chunk: Buffer) => {
       let datagrams;
       try {
@@ -40,16 +26,16 @@ export class UdpTunPacketConn implements PacketConn {
         this.close();
         return;
       }
-      for (const d of datagrams) this.receiver?.(d.data, joinHostPort(d.addr.host, d.addr.port));
+      for (const d of datagrams) this.deliver(d.data, joinHostPort(d.addr.host, d.addr.port));
     });
   }
 
   send(data: Buffer, addr: string): true | UdpDropReason {
-    if (this.closed || this.conn.destroyed || this.conn.writableEnded) return 'send_failed';
+    if (this.ended) return 'send_failed';
     // GOST reads RSV 0 as "the rest of the stream": an empty datagram would wreck the tunnel.
     if (data.length === 0) return 'bad_datagram';
     if (data.length > MAX_UDP_TUN_DATA) return 'too_large';
-    if (this.conn.writableNeedDrain) return 'tunnel_busy';
+    if (this.busy) return 'tunnel_busy';
     const hp = parseHostPort(addr);
     if (hp === undefined || hp.host === '') return 'bad_datagram';
     let frame: Buffer;
@@ -60,19 +46,5 @@ export class UdpTunPacketConn implements PacketConn {
     }
     this.conn.write(frame);
     return true;
-  }
-
-  onMessage(receiver: (data: Buffer, from: string) => void): void {
-    this.receiver = receiver;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.conn.destroy();
-  }
-
-  localAddress(): string | undefined {
-    return undefined;
   }
 }
