@@ -9,6 +9,7 @@ import { createAuthenticator } from '../common/auth.js';
 import { createBuiltinRegistries } from '../registry/builtins.js';
 import { Service, type ServiceStats } from '../service/service.js';
 import { MwsSessions } from '../listener/mws/sessions.js';
+import { limitReporter } from '../common/limits.js';
 import {
   createUpgradeAcceptor,
   pathMatches,
@@ -72,11 +73,16 @@ export class MwsEndpoint {
   constructor(opts: MwsEndpointOptions = {}) {
     const log = opts.log ?? silentLogger;
     const name = opts.name ?? 'mws-endpoint';
-    const { ws, mux, keepAlive, keepAliveIdle } = resolveListenerOptions(opts);
+    const { ws, mux, keepAlive, keepAliveIdle, sessionLimits } = resolveListenerOptions(opts);
     const handler = createHandler(opts.handler ?? 'http', log.child({ service: name }));
     this.log = log.child({ service: name });
     this.path = ws.path;
-    this.sessions = new MwsSessions({ mux, log: this.log });
+    this.sessions = new MwsSessions({
+      mux,
+      log: this.log,
+      ...sessionLimits,
+      onLimit: limitReporter(this.log),
+    });
     this.acceptUpgrade = createUpgradeAcceptor(
       ws,
       (accepted) => {

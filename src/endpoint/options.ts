@@ -58,6 +58,8 @@ export interface ResolvedListenerOptions {
   /** TCP keepalive on upgraded connections (GOST `keepalive`, `keepalive.idle` in ms). */
   keepAlive: boolean;
   keepAliveIdle: number;
+  /** Per-session bounds (`mux.maxStreams`, `mux.maxPendingStreams`, `udp.maxPerSession`). */
+  sessionLimits: { maxStreams: number; maxPendingStreams: number; maxUdpPerSession: number };
 }
 
 /**
@@ -109,5 +111,10 @@ export function resolveListenerOptions(opts: MwsEndpointOptions): ResolvedListen
     mux,
     keepAlive: parsed.keepAlive,
     keepAliveIdle: parsed.keepAliveIdle,
+    sessionLimits: {
+      maxStreams: parsed.limits.maxStreams,
+      maxPendingStreams: parsed.limits.maxPendingStreams,
+      maxUdpPerSession: parsed.limits.maxUdpPerSession,
+    },
   };
 }

@@ -17,6 +17,8 @@ import { RelayConnector } from '../../src/connector/relay/connector.js';
 import type { PacketConn } from '../../src/core/types.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { parseHostPort } from '../../src/common/addr.js';
+import { createMwsEndpoint } from '../../src/index.js';
+import type { AddressInfo } from 'node:net';
 
 function scrape(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -208,6 +210,37 @@ describe('UDP associations per mws session (udp.maxPerSession)', () => {
     });
     assert.ok(c !== undefined);
     await assertRelays(c);
+  });
+});
+
+describe('UDP associations per session of a mounted endpoint', () => {
+  it('createMwsEndpoint honours udp.maxPerSession', async (t) => {
+    const server = http.createServer((_req, res) => res.writeHead(404).end());
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const endpoint = createMwsEndpoint({
+      handler: { type: 'relay', metadata: { bind: true } },
+      metadata: { 'udp.maxPerSession': 1 },
+    });
+    endpoint.attach(server);
+    const dialer = mwsDialer();
+    const open: PacketConn[] = [];
+    t.after(async () => {
+      for (const p of open) p.close();
+      await dialer.close();
+      await endpoint.close();
+      server.closeAllConnections();
+      server.close();
+    });
+    const addr = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const bindUdp = async (): Promise<{ bound: string; packets: PacketConn }> => {
+      const stream = await dialer.dial(addr, tcpDialContext());
+      const r = await new RelayConnector().bindUdp(stream, '127.0.0.1:0', { log: silentLogger });
+      open.push(r.packets);
+      return r;
+    };
+    await assertRelays(await bindUdp());
+    await assert.rejects(bindUdp(), /refused: 5 /);
   });
 });
 
