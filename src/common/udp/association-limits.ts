@@ -1,3 +1,10 @@
+/**
+ * Every UDP association or bind a handler serves for a client (SOCKS5 UDP ASSOCIATE and UDP-TUN,
+ * relay UDP CONNECT and UDP BIND) holds a UDP socket or a tunnel, so each is counted twice: against
+ * the session that carries the request (one mws session must not take the whole process's share)
+ * and against the process. A refusal is answered with the protocol's failure reply; the session and
+ * its other streams carry on.
+ */
 import type { Conn, CountedLimit, HandlerContext } from '../../core/types.js';
 import type { Logger } from '../../core/logger.js';
 import { endGracefully } from '../conn-io.js';
@@ -8,13 +15,7 @@ export const UDP_PER_SESSION = 'udp_associations_per_session';
 /** The `limit` label of the process's UDP associations (`GOST_TS_MAX_UDP_ASSOCIATIONS`). */
 export const UDP_PER_PROCESS = 'udp_associations_per_process';
 
-/**
- * Every UDP association or bind a handler serves for a client (SOCKS5 UDP ASSOCIATE and UDP-TUN,
- * relay UDP CONNECT and UDP BIND) holds a UDP socket or a tunnel, so each is counted twice: against
- * the session that carries the request (one mws session must not take the whole process's share)
- * and against the process. A refusal is answered with the protocol's failure reply; the session and
- * its other streams carry on.
- */
+// The process-wide count: one per process (each worker of `-workers n` has its own).
 const warnProcess = limitWarner();
 let processMax: number = DEFAULT_LIMITS.udpPerProcess;
 let processInUse = 0;
@@ -22,11 +23,6 @@ let processInUse = 0;
 /** Sets the process-wide bound (0: none); associations already open keep counting. */
 export function setProcessUdpLimit(max: number): void {
   processMax = Math.max(0, max);
-}
-
-/** UDP associations open in this process. */
-export function processUdpAssociations(): number {
-  return processInUse;
 }
 
 const carriers = new WeakMap<Conn, CountedLimit>();
