@@ -92,6 +92,36 @@ test('allocator trim: memory freed by a full GC goes back to the system', async 
   );
 });
 
+/**
+ * 40 MB of Buffers (short of the 64 MB of external memory that makes V8 collect) that lived long enough to reach V8's old generation, then became garbage while
+ * the process went quiet: no full GC comes by itself. The check sees RSS 8 MB above its level
+ * after the last trim, collects and trims; without it the garbage stays resident.
+ */
+const IDLE_GARBAGE = (install: boolean): string => `
+${install ? `installAllocatorTrim(undefined, { checkIntervalMs: 200, checkGrowthBytes: ${8 * MB} });` : ''}
+let held = [];
+for (let i = 0; i < 160; i++) held.push(Buffer.allocUnsafeSlow(256 * 1024).fill(i));
+gc({ type: 'minor' });
+gc({ type: 'minor' }); // survived twice: promoted, so only a full GC can free them
+const rssHeld = process.memoryUsage.rss();
+held = undefined;
+await sleep(2000);
+console.log(JSON.stringify({ rssHeld, rssAfter: process.memoryUsage.rss() }));`;
+
+test('allocator trim: garbage left by traffic is collected and returned once RSS has grown, with no full GC of its own', async () => {
+  const checked = await child<{ rssHeld: number; rssAfter: number }>(IDLE_GARBAGE(true));
+  const left = await child<{ rssHeld: number; rssAfter: number }>(IDLE_GARBAGE(false));
+  const mb = (n: number): string => `${(n / MB).toFixed(0)} MB`;
+  assert.ok(
+    left.rssHeld - left.rssAfter < 8 * MB,
+    `control: RSS fell from ${mb(left.rssHeld)} to ${mb(left.rssAfter)} without the check`,
+  );
+  assert.ok(
+    checked.rssHeld - checked.rssAfter >= 32 * MB,
+    `with the check: RSS ${mb(checked.rssHeld)} -> ${mb(checked.rssAfter)}, expected 32 MB or more returned`,
+  );
+});
+
 test('GOST_TS_YOUNG_GENERATION and GOST_TS_MALLOC_TRIM: a bad value exits 1 naming the variable', async () => {
   for (const [name, value] of [
     ['GOST_TS_YOUNG_GENERATION', 'big'],
