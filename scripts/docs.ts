@@ -8,6 +8,7 @@
  *   options-ignored    the option table's `status: 'ignored'` keys
  *   config-ignored     config file keys accepted and ignored (`IGNORED_KEYS`, `src/config/keys.ts`)
  *   errors             `ERROR_CODES` (`src/core/errors.ts`)
+ *   environment        the GOST_TS_* variables (`ENVIRONMENT`, `src/cli/environment.ts`)
  *
  * `npm run docs -- --check` exits 1 when the README differs (test/docs/readme-tables.test.ts does
  * the same check in the suite).
@@ -20,6 +21,7 @@ import { implementedTypes } from '../src/registry/builtins.js';
 import { ERROR_CODES } from '../src/core/errors.js';
 import { STRATEGY_NAMES } from '../src/chain/selector.js';
 import { FLAGS } from '../src/config/cmdline.js';
+import { ENVIRONMENT } from '../src/cli/environment.js';
 
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
@@ -104,6 +106,13 @@ function flagsTable(): string {
   );
 }
 
+function environmentTable(): string {
+  return table(
+    ['variable', 'default', 'meaning'],
+    Object.values(ENVIRONMENT).map((e) => [code(e.name), code(e.def), e.meaning]),
+  );
+}
+
 /** Every generated section by marker name. */
 export function sections(): Record<string, string> {
   return {
@@ -117,6 +126,7 @@ export function sections(): Record<string, string> {
     'options-ignored': ignoredList(),
     'config-ignored': ignoredFileKeys(),
     errors: errorsTable(),
+    environment: environmentTable(),
   };
 }
 

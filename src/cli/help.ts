@@ -2,6 +2,7 @@
  * The `--help` text. Flags and URL grammar are written here; every parameter section is produced
  * from the option table (`src/config/keys.ts`), the type lists from the registries.
  */
+import { ENVIRONMENT } from './environment.js';
 import { allOptions, type OptionGroup, type OptionSpec, type Where } from '../config/keys.js';
 import { STRATEGY_NAMES } from '../chain/selector.js';
 import { FLAGS } from '../config/cmdline.js';
@@ -61,6 +62,13 @@ function params(group: OptionGroup): string {
         ? `${head}\n${line}`
         : `${head}\n      ${o.summary}\n      e.g. ${o.example ?? ''}`;
     })
+    .join('\n');
+}
+
+/** The GOST_TS_* variables, one per entry with its default. */
+function environment(): string {
+  return Object.values(ENVIRONMENT)
+    .map((e) => `  ${e.name}  (default ${e.def})\n      ${e.meaning}`)
     .join('\n');
 }
 
@@ -139,5 +147,8 @@ ${params('udp')}
 
 GOST parameters accepted and ignored (a warning names each):
 ${wrap(unsupported, '  ')}
+
+Environment (process-wide; a bad value exits 1 naming the variable):
+${environment()}
 `;
 }

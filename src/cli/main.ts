@@ -16,14 +16,13 @@ import { runDemo } from './demo.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Config } from '../config/types.js';
 import { nativeXor } from '../transport/websocket/native-xor.js';
-import { DEFAULT_GC_HEADROOM, installGcHeadroom } from '../runtime/gc-headroom.js';
-import { DEFAULT_YOUNG_GENERATION, capYoungGeneration } from '../runtime/young-generation.js';
+import { installGcHeadroom } from '../runtime/gc-headroom.js';
+import { capYoungGeneration } from '../runtime/young-generation.js';
 import { installAllocatorTrim } from '../runtime/allocator-trim.js';
+import { readEnvironment, type Environment } from './environment.js';
 import cluster from 'node:cluster';
 import { resolveWorkers } from '../config/workers.js';
 import { reportReady, runPrimary, workerSlot } from './workers.js';
-import { parseDuration } from '../core/duration.js';
-import { DEFAULT_LIMITS } from '../common/limits.js';
 import { setProcessUdpLimit } from '../common/udp/association-limits.js';
 
 const require = createRequire(import.meta.url);
@@ -38,55 +37,6 @@ function fail(message: string): never {
 function checkBufferutil(log: Logger): void {
   if (nativeXor !== undefined) log.debug('bufferutil loaded: native WebSocket masking');
   else log.warn('bufferutil not available: WebSocket masking runs in JavaScript (slower uploads)');
-}
-
-/** GOST_TS_GC_HEADROOM: MiB of garbage-collector headroom above the live heap; 0 leaves V8's default. */
-function gcHeadroomFromEnv(): number {
-  const raw = process.env['GOST_TS_GC_HEADROOM'];
-  if (raw === undefined || raw === '') return DEFAULT_GC_HEADROOM;
-  // The cap keeps V8's growing percent (headroom ÷ 1 MiB × 100) within its 32-bit flag.
-  if (!/^\d+$/.test(raw) || Number(raw) > 1_048_576) {
-    fail(`GOST_TS_GC_HEADROOM: not a whole number of MiB from 0 to 1048576: ${JSON.stringify(raw)}`);
-  }
-  return Number(raw) * 1024 * 1024;
-}
-
-/** GOST_TS_YOUNG_GENERATION: MiB V8's young generation may grow to; 0 leaves V8's default. */
-function youngGenerationFromEnv(): number {
-  const raw = process.env['GOST_TS_YOUNG_GENERATION'];
-  if (raw === undefined || raw === '') return DEFAULT_YOUNG_GENERATION;
-  if (!/^\d+$/.test(raw) || Number(raw) > 1024) {
-    fail(`GOST_TS_YOUNG_GENERATION: not a whole number of MiB from 0 to 1024: ${JSON.stringify(raw)}`);
-  }
-  return Number(raw) * 1024 * 1024;
-}
-
-/** GOST_TS_MALLOC_TRIM: `1` (default) returns freed C-allocator memory to the system, `0` does not. */
-function mallocTrimFromEnv(): boolean {
-  const raw = process.env['GOST_TS_MALLOC_TRIM'];
-  if (raw === undefined || raw === '' || raw === '1') return true;
-  if (raw === '0') return false;
-  fail(`GOST_TS_MALLOC_TRIM: not 0 or 1: ${JSON.stringify(raw)}`);
-}
-
-/** GOST_TS_STOP_GRACE: how long a stop lets open connections finish (Go duration or seconds; default 10 s). */
-function stopGraceFromEnv(): number {
-  const raw = process.env['GOST_TS_STOP_GRACE'];
-  if (raw === undefined || raw === '') return DEFAULT_STOP_GRACE_MS;
-  const ms = parseDuration(raw);
-  if (ms === undefined || ms < 0) fail(`GOST_TS_STOP_GRACE: not a duration: ${JSON.stringify(raw)}`);
-  return ms;
-}
-
-const DEFAULT_STOP_GRACE_MS = 10_000;
-
-/** GOST_TS_MAX_UDP_ASSOCIATIONS: UDP associations and binds served at once by this process; 0 = no bound. */
-function udpAssociationsFromEnv(): number {
-  const raw = process.env['GOST_TS_MAX_UDP_ASSOCIATIONS'];
-  if (raw === undefined || raw === '') return DEFAULT_LIMITS.udpPerProcess;
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)))
-    fail(`GOST_TS_MAX_UDP_ASSOCIATIONS: not a whole number: ${JSON.stringify(raw)}`);
-  return Number(raw);
 }
 
 /**
@@ -132,11 +82,14 @@ async function checkBuilds(
 }
 
 async function main(argv: string[]): Promise<void> {
-  const headroom = gcHeadroomFromEnv();
-  const graceMs = stopGraceFromEnv();
-  const youngGeneration = youngGenerationFromEnv();
-  const mallocTrim = mallocTrimFromEnv();
-  setProcessUdpLimit(udpAssociationsFromEnv());
+  let environment: Environment;
+  try {
+    environment = readEnvironment(process.env);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const { gcHeadroom: headroom, stopGraceMs: graceMs, youngGeneration, mallocTrim } = environment;
+  setProcessUdpLimit(environment.maxUdpAssociations);
   if (headroom > 0) installGcHeadroom(headroom);
   capYoungGeneration(youngGeneration);
   if (argv[0] === 'demo') {
