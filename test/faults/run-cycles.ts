@@ -8,7 +8,7 @@
  * every download was reset within twice the keepalive timeout (+3 s of slack for a loaded
  * machine; xtaci's check sees silence between one and two periods after it begins), and each
  * sampled process holds no more descriptors or active handles (+2) and no more RSS or heap after a
- * full GC (+10 %) after all cycles than after `--warm`.
+ * full GC less compiled code and bytecode (+10 %) after all cycles than after `--warm`.
  */
 import { writeFileSync } from 'node:fs';
 import { handleCount, heapData } from '../helpers/heap-probe.js';
@@ -112,7 +112,8 @@ for (const o of outcomes) {
       `  ${p.role}: after ${warm} / ${total} cycles: descriptors ${p.warm.fds} / ${p.end.fds}, ` +
         `active handles ${handlesWarm} / ${handlesEnd}, RSS ${mb(p.warm.rss)} / ${mb(p.end.rss)}, ` +
         `heap after GC ${mb(hw?.heapUsed ?? 0)} / ${mb(he?.heapUsed ?? 0)} ` +
-        `(compiled code ${mb(hw?.codeUsed ?? 0)} / ${mb(he?.codeUsed ?? 0)}), ` +
+        `(compiled code and bytecode with metadata ${mb(hw?.jitUsed ?? 0)} / ${mb(he?.jitUsed ?? 0)}; ` +
+        `the rest ${mb(hw === undefined ? 0 : heapData(hw))} / ${mb(he === undefined ? 0 : heapData(he))}), ` +
         `V8 heap committed ${mb(hw?.heapTotal ?? 0)} / ${mb(he?.heapTotal ?? 0)}, ` +
         `external ${mb(hw?.external ?? 0)} / ${mb(he?.external ?? 0)}`,
     );
@@ -120,8 +121,8 @@ for (const o of outcomes) {
     if (p.end.fds > p.warm.fds + 2) problems.push(`${who}: descriptors ${p.warm.fds} -> ${p.end.fds}`);
     if (handlesEnd > handlesWarm + 2) problems.push(`${who}: active handles ${handlesWarm} -> ${handlesEnd}`);
     if (p.end.rss > p.warm.rss * 1.1) problems.push(`${who}: RSS ${mb(p.warm.rss)} -> ${mb(p.end.rss)}`);
-    // Compiled code grows as V8 optimizes more of the code paths (bounded by the program's size);
-    // what must not grow is the rest: the objects the process keeps.
+    // Compiled code, bytecode and their metadata grow as V8 optimizes more of the code paths
+    // (bounded by the program's size); what must not grow is the rest: the objects the process keeps.
     if (hw !== undefined && he !== undefined && heapData(he) > heapData(hw) * 1.1)
       problems.push(`${who}: heap after GC less compiled code ${mb(heapData(hw))} -> ${mb(heapData(he))}`);
   }

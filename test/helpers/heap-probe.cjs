@@ -24,6 +24,12 @@ function report() {
   const line = {
     heapUsed: mem.heapUsed,
     codeUsed,
+    // V8's own count of compiled code and bytecode with their metadata (deoptimization data,
+    // relocation info, source positions), most of which lives outside the code spaces.
+    jitUsed: (() => {
+      const c = v8.getHeapCodeStatistics();
+      return c.code_and_metadata_size + c.bytecode_and_metadata_size;
+    })(),
     heapTotal: mem.heapTotal,
     external: mem.external,
     arrayBuffers: mem.arrayBuffers,

@@ -13,6 +13,8 @@ export interface HeapSample {
   heapUsed: number;
   /** Of heapUsed, V8's compiled code (the code spaces). */
   codeUsed: number;
+  /** V8's compiled code and bytecode with their metadata (v8.getHeapCodeStatistics()). */
+  jitUsed: number;
   /** V8 heap committed (used or not). */
   heapTotal: number;
   external: number;
@@ -23,9 +25,12 @@ export interface HeapSample {
   resources: Record<string, number>;
 }
 
-/** Heap used after GC less compiled code: the objects the process keeps. */
+/**
+ * Heap used after GC less what V8's compiler keeps (code, bytecode and their metadata, which grow
+ * as more paths get optimized, bounded by the program): the objects the process keeps.
+ */
 export function heapData(s: HeapSample): number {
-  return s.heapUsed - s.codeUsed;
+  return s.heapUsed - s.jitUsed;
 }
 
 /** Sum of the active handles and requests the probe counted. */
