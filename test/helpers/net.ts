@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 
@@ -133,4 +134,17 @@ export async function captureServer(): Promise<{
     first: (what) => bounded(first, 10_000, `${what}: no connection`),
     close: () => server.close(),
   };
+}
+
+/** The text a `/metrics` endpoint on loopback `port` serves. */
+export function scrapeMetrics(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`http://127.0.0.1:${port}/metrics`, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
 }

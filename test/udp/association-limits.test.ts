@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import { once } from 'node:events';
+import { scrapeMetrics } from '../helpers/net.js';
 import { freePort, runCli, startCli } from '../helpers/cli.js';
 import { startGost } from '../helpers/gost.js';
 import { exchange, socks5Associate, socks5UdpHeader, stripSocks5UdpHeader, udpEcho } from '../helpers/udp.js';
@@ -19,18 +20,6 @@ import { silentLogger } from '../../src/core/logger.js';
 import { parseHostPort } from '../../src/common/addr.js';
 import { createMwsEndpoint } from '../../src/index.js';
 import type { AddressInfo } from 'node:net';
-
-function scrape(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`http://127.0.0.1:${port}/metrics`, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 /** `gost_ts_limit_hits_total{limit}` from a scrape (0 when absent). */
 function limitHits(metrics: string, limit: string): number {
@@ -89,7 +78,7 @@ describe('UDP associations per mws session (udp.maxPerSession)', () => {
     controls.push(third.control);
     assert.equal(third.reply.subarray(0, 2).toString('hex'), '0501', 'the third: general failure');
     await server.waitForLine(/limit reached: udp_associations_per_session \(2\); refusing/);
-    assert.equal(limitHits(await scrape(mp), 'udp_associations_per_session'), 1);
+    assert.equal(limitHits(await scrapeMetrics(mp), 'udp_associations_per_session'), 1);
 
     // The session and its open associations carry on.
     assert.equal(await relay(first.relayPort), 5, 'the first association still relays');

@@ -6,24 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import http from 'node:http';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { scrapeMetrics } from '../helpers/net.js';
 import { startCli, freePort } from '../helpers/cli.js';
 import { startGost } from '../helpers/gost.js';
 import { exchange, freeUdpPort, udpEcho } from '../helpers/udp.js';
-
-function scrape(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`http://127.0.0.1:${port}/metrics`, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 /** `gost_udp_datagrams_dropped_total` by reason. */
 function drops(metrics: string): Record<string, number> {
@@ -77,8 +65,8 @@ test('readBufferSize and maxSessions: dropped, counted by reason, logged', async
   assert.deepEqual(await exchange(up, 1, { socket: a, waitMs: 5000 }), { sent: 1, echoed: 1 });
   b.send(Buffer.from('second peer'), up, '127.0.0.1');
   await client.waitForLine(/udp: session limit reached, new peer refused/);
-  assert.deepEqual(drops(await scrape(mp)), { too_large: 3, session_limit: 1 });
-  assert.match(await scrape(mp), /^gost_udp_sessions\{service="service-0"\} 1$/m);
+  assert.deepEqual(drops(await scrapeMetrics(mp)), { too_large: 3, session_limit: 1 });
+  assert.match(await scrapeMetrics(mp), /^gost_udp_sessions\{service="service-0"\} 1$/m);
   // The drop summary line names the reasons.
   const summary = await client.waitForLine(/udp: datagrams dropped/, 10_000);
   assert.match(summary, /"too_large":3/);
@@ -118,7 +106,7 @@ test('overload: a blast far beyond what the tunnel takes; the process survives a
     sent: 20,
     echoed: 20,
   });
-  const counted = drops(await scrape(mp));
+  const counted = drops(await scrapeMetrics(mp));
   const dropped = Object.values(counted).reduce((s, n) => s + n, 0);
   t.diagnostic(
     `overload: sent ${sent}, echoed ${echoed} (${((100 * (sent - echoed)) / sent).toFixed(1)}% lost), ` +
@@ -126,5 +114,5 @@ test('overload: a blast far beyond what the tunnel takes; the process survives a
       `${kernelDrops(up) ?? 'unknown'}, the rest further on (GOST, the echo target's socket)`,
   );
   assert.ok(echoed <= sent);
-  assert.match(await scrape(mp), /^# TYPE gost_udp_datagrams_dropped_total counter$/m);
+  assert.match(await scrapeMetrics(mp), /^# TYPE gost_udp_datagrams_dropped_total counter$/m);
 });

@@ -11,6 +11,12 @@ import { MAX_DATAGRAM_BYTES } from '../../proto/relay/datagram.js';
 import { STATUS_BAD_REQUEST, STATUS_OK, STATUS_SERVICE_UNAVAILABLE } from '../../proto/relay/constants.js';
 import { asUdpAssociation } from '../../common/udp/association-limits.js';
 
+/** What a refused UDP CONNECT answers, and where its datagrams are counted. */
+interface UdpConnectOptions {
+  failStatus: number;
+  observer?: UdpObserver | undefined;
+}
+
 /**
  * Relay UDP CONNECT (GOST's handleConnect with network udp; no `udp=true` gate, as GOST): a UDP
  * channel to `target` (a local socket, or through this handler's chain), then datagrams framed
@@ -24,7 +30,7 @@ export async function connectUdpAndRelay(
   target: string,
   ctx: HandlerContext,
   log: Logger,
-  opts: { failStatus: number; observer?: UdpObserver | undefined },
+  opts: UdpConnectOptions,
 ): Promise<void> {
   if (target === '') {
     log.info('relay: UDP CONNECT without a target address');
@@ -43,7 +49,7 @@ async function relayUdp(
   target: string,
   ctx: HandlerContext,
   log: Logger,
-  opts: { failStatus: number; observer?: UdpObserver | undefined },
+  opts: UdpConnectOptions,
 ): Promise<void> {
   let packets: PacketConn;
   try {
